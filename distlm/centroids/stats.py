@@ -1,0 +1,43 @@
+"""Per-class sufficient statistics: the only thing workers exchange for centroids."""
+from __future__ import annotations
+
+from typing import Optional, Tuple
+
+import torch
+
+
+def class_sums(
+    x: torch.Tensor,
+    labels: torch.Tensor,
+    num_classes: int,
+    weights: Optional[torch.Tensor] = None,
+) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Per-class sums of embeddings and (weighted) counts.
+
+    Args:
+        x: ``(B, D)`` raw embeddings (detached by the caller when it matters).
+        labels: ``(B,)`` long class ids; entries ``< 0`` are ignored (no class).
+        num_classes: ``C``.
+        weights: optional ``(B,)`` membership weights (soft / confidence-weighted
+            centroids); 1 for every sample when omitted.
+    Returns:
+        ``sums (C, D)`` with ``sums[j] = Σ_{y_i=j} w_i x_i`` and ``counts (C,)``
+        with ``counts[j] = Σ_{y_i=j} w_i``, both in ``x``'s dtype.
+
+    Example:
+        >>> s, n = class_sums(torch.eye(2), torch.tensor([1, 1]), 3)
+        >>> n.tolist()
+        [0.0, 2.0, 0.0]
+    """
+    if x.dim() != 2:
+        raise ValueError(f"embeddings must be (B, D), got shape {tuple(x.shape)}")
+    if labels.shape != x.shape[:1]:
+        raise ValueError(f"labels must be (B,)={tuple(x.shape[:1])}, got {tuple(labels.shape)}")
+    valid = labels >= 0
+    if bool((labels >= num_classes).any()):
+        raise ValueError(f"label {int(labels.max())} out of range for {num_classes} classes")
+    w = valid.to(x.dtype) if weights is None else weights.to(x.dtype) * valid
+    idx = labels.clamp(min=0)
+    sums = x.new_zeros(num_classes, x.shape[1]).index_add_(0, idx, x * w[:, None])
+    counts = x.new_zeros(num_classes).index_add_(0, idx, w)
+    return sums, counts

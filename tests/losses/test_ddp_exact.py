@@ -1,0 +1,91 @@
+"""DDP exactness: 2 gloo processes with half a batch each reproduce one process
+on the whole batch — loss, centroids and gradients (1e-6) — over several steps,
+including classes present on one rank only."""
+import os
+import socket
+
+import pytest
+import torch
+import torch.distributed as dist
+import torch.multiprocessing as mp
+
+from distlm.losses import create_loss
+
+CASES = [("lm", dict(centroids="batch")), ("lm", dict(centroids="ema", momentum=0.8)),
+         ("lm", dict(centroids="epoch")), ("center", dict(alpha=0.5)),
+         ("island", dict(alpha=0.5, island_lambda=0.1))]
+STEPS, B, D_IN, D, C = 4, 16, 6, 4, 4
+
+
+def batches():
+    g = torch.Generator().manual_seed(0)
+    out = []
+    for _ in range(STEPS):
+        x = torch.randn(B, D_IN, generator=g)
+        # rank 0 holds rows 0..7, rank 1 rows 8..15: class 2 only on rank 0,
+        # class 3 only on rank 1; row 5 unassigned (-1)
+        y = torch.tensor([0, 1, 2, 2, 0, -1, 1, 2, 0, 1, 3, 3, 0, 1, 3, 0])
+        out.append((x, y))
+    return out
+
+
+def run(rank: int, world: int, out_dir: str, port: int) -> None:
+    torch.manual_seed(0)
+    if world > 1:
+        dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world)
+    results = {}
+    for ci, (name, kw) in enumerate(CASES):
+        torch.manual_seed(ci)
+        model = torch.nn.Linear(D_IN, D)
+        if world > 1:
+            model = torch.nn.parallel.DistributedDataParallel(model)
+        loss_fn = create_loss(name, num_classes=C, **kw)
+        opt = torch.optim.SGD(model.parameters(), lr=0.5)
+        per = B // world
+        for step, (x, y) in enumerate(batches()):
+            xs, ys = x[rank * per:(rank + 1) * per], y[rank * per:(rank + 1) * per]
+            opt.zero_grad()
+            loss = loss_fn(model(xs), ys)
+            loss.backward()
+            value = loss.detach().clone()
+            if world > 1:  # the global mean: average of the ranks' losses
+                dist.all_reduce(value)
+                value /= world
+            params = model.module if world > 1 else model
+            results[f"{ci}/{step}/loss"] = value
+            results[f"{ci}/{step}/grad"] = params.weight.grad.detach().clone()
+            for k, v in loss_fn.state_dict().items():
+                results[f"{ci}/{step}/state/{k}"] = v.detach().clone().float()
+            opt.step()
+            if step == 1 and hasattr(loss_fn, "end_epoch"):
+                loss_fn.end_epoch()
+        results[f"{ci}/weight"] = params.weight.detach().clone()
+    torch.save(results, os.path.join(out_dir, f"rank{rank}_of{world}.pt"))
+    if world > 1:
+        dist.destroy_process_group()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def outputs(tmp_path_factory):
+    d = str(tmp_path_factory.mktemp("ddp"))
+    run(0, 1, d, 0)
+    mp.spawn(run, args=(2, d, free_port()), nprocs=2, join=True)
+    load = lambda f: torch.load(os.path.join(d, f), weights_only=True)
+    return load("rank0_of1.pt"), load("rank0_of2.pt"), load("rank1_of2.pt")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("ci", range(len(CASES)), ids=[f"{n}-{k.get('centroids', '')}" for n, k in CASES])
+def test_two_ranks_equal_one_process(outputs, ci):
+    single, r0, r1 = outputs
+    keys = [k for k in single if k.startswith(f"{ci}/")]
+    assert any("/state/" in k for k in keys)
+    for k in keys:
+        torch.testing.assert_close(r0[k], single[k], atol=1e-6, rtol=1e-6, msg=k)
+        torch.testing.assert_close(r1[k], single[k], atol=1e-6, rtol=1e-6, msg=k)
