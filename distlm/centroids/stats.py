@@ -37,7 +37,6 @@ def class_sums(
     if bool((labels >= num_classes).any()):
         raise ValueError(f"label {int(labels.max())} out of range for {num_classes} classes")
     w = valid.to(x.dtype) if weights is None else weights.to(x.dtype) * valid
-    idx = labels.clamp(min=0)
-    sums = x.new_zeros(num_classes, x.shape[1]).index_add_(0, idx, x * w[:, None])
-    counts = x.new_zeros(num_classes).index_add_(0, idx, w)
-    return sums, counts
+    # (C, B) membership matrix times (B, D): one read of x, no (B, D) temporary
+    member = torch.nn.functional.one_hot(labels.clamp(min=0), num_classes).to(x.dtype).t() * w
+    return member @ x, member.sum(1)
