@@ -1,0 +1,165 @@
+"""The typed job spec: one dataclass per section, all with defaults.
+
+A spec file is YAML whose keys mirror these dataclasses; `distlm.config.load_job`
+reads it. Every field is documented in docs/jobs.md.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, Literal, Optional, Tuple
+
+from distlm.config.schema_data import DataSpec, SourceSpec, StorageSpec
+
+Scenario = Literal["expressions", "aus"]
+Head = Literal["softmax", "sigmoid", "linear"]
+Supervised = Literal["ce", "mse", "bce"]
+Aux = Literal["none", "lm", "center", "island", "pseudo_label"]
+Centroids = Literal["batch", "ema", "epoch"]
+
+__all__ = [
+    "DataSpec", "SourceSpec", "StorageSpec", "ModelSpec", "ScheduleSpec", "WeightingSpec",
+    "LossSpec", "SelfLabelSpec", "OptimSpec", "SchedulerSpec", "TrainSpec", "ScalingSpec",
+    "RunSpec", "TelemetrySpec", "JobSpec",
+]
+
+
+@dataclass
+class ModelSpec:
+    """Backbone (registry name), embedding size, head and optional weights file."""
+
+    name: str = "alexnet"                 # alexnet | small_cnn | torchvision:<arch>
+    embedding_dim: Optional[int] = None   # None: the backbone's own width
+    pretrained: Optional[str] = None      # state_dict file (local or s3://)
+    head: Head = "softmax"
+    options: Dict[str, Any] = field(default_factory=dict)  # backbone keyword arguments
+
+
+@dataclass
+class ScheduleSpec:
+    """How the auxiliary weight decays over training in ``weighting.mode: schedule``."""
+
+    kind: Literal["linear", "cosine"] = "linear"
+    final: float = 0.0                    # lambda2 at the last step
+
+
+@dataclass
+class WeightingSpec:
+    """``L = lambda1 * L_S + lambda2 * L_aux`` (eq. 4 / 7)."""
+
+    mode: Literal["fixed", "auto", "schedule"] = "fixed"
+    lambda1: float = 1.0
+    lambda2: float = 1.0
+    ratio: float = 0.8                    # auto: lambda1*L_S ~= ratio * lambda2*|L_aux|
+    warmup_steps: int = 0                 # lambda2 ramps from 0 over these steps
+    schedule: ScheduleSpec = field(default_factory=ScheduleSpec)
+
+
+@dataclass
+class LossSpec:
+    """Supervised loss, auxiliary (embedding) loss and its centroid strategy."""
+
+    supervised: Supervised = "ce"
+    aux: Aux = "none"
+    centroids: Centroids = "batch"        # lm only: where centroids come from
+    ema_momentum: float = 0.9             # centroids: ema
+    center_alpha: float = 0.5             # center/island: centre update rate
+    island_lambda: float = 10.0           # island: weight of the pairwise cosine term
+    reduction: Literal["mean", "sum"] = "mean"
+    weighting: WeightingSpec = field(default_factory=WeightingSpec)
+
+
+@dataclass
+class SelfLabelSpec:
+    """Self-labelling of unlabelled samples (SSL / transfer)."""
+
+    enabled: bool = False
+    threshold: Optional[float] = None     # keep self-labels with confidence >= threshold
+    formulas: Optional[str] = None        # aus: formula set name or YAML path
+    drop_contempt: bool = True            # aus: drop the unilateral contempt formula
+
+
+@dataclass
+class OptimSpec:
+    name: Literal["adam", "sgd", "adamw"] = "adam"
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    betas: Tuple[float, float] = (0.9, 0.999)   # adam, adamw
+    momentum: float = 0.9                       # sgd
+
+
+@dataclass
+class SchedulerSpec:
+    """Learning-rate schedule, stepped once per epoch."""
+
+    name: Literal["none", "cosine", "step"] = "none"
+    warmup_epochs: int = 0                # linear warm-up before the schedule
+    min_lr: float = 0.0                   # cosine: floor
+    step_size: int = 30                   # step: epochs between decays
+    gamma: float = 0.1                    # step: decay factor
+
+
+@dataclass
+class TrainSpec:
+    epochs: int = 1
+    steps_per_epoch: Optional[int] = None   # optional cap
+    batch_size: int = 128                   # global, labelled + unlabelled
+    amp: bool = False
+    grad_clip: Optional[float] = None       # max global grad norm
+    eval_every: int = 1                     # epochs; 0 = only at the end
+    log_every: int = 50                     # steps between log lines
+
+
+@dataclass
+class ScalingSpec:
+    """Ray Train ``ScalingConfig``."""
+
+    num_workers: int = 1
+    use_gpu: bool = False
+    cpus_per_worker: float = 1.0
+    gpus_per_worker: float = 1.0            # used only with use_gpu
+    resources_per_worker: Dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class RunSpec:
+    """Ray Train ``RunConfig`` / ``CheckpointConfig`` / ``FailureConfig``."""
+
+    storage_path: str = "runs"              # local dir or s3://bucket/prefix
+    name: Optional[str] = None              # None: the job's name
+    checkpoint_every: int = 1               # epochs; 0 = only at the end
+    keep: int = 3                           # checkpoints kept
+    keep_metric: Optional[str] = None       # None: keep the latest; else the best by it
+    keep_order: Literal["max", "min"] = "max"
+    max_failures: int = 0
+    resume: Optional[str] = None            # checkpoint path or null
+
+
+@dataclass
+class TelemetrySpec:
+    metrics_port: int = 8000                # Prometheus exporter; 0 = disabled
+    log_every: int = 50                     # steps between metric updates
+
+
+@dataclass
+class JobSpec:
+    """A whole training job. ``extends:`` in a file is resolved before this is built."""
+
+    name: str = "job"
+    description: str = ""
+    scenario: Scenario = "expressions"
+    seed: int = 0
+    data: DataSpec = field(default_factory=DataSpec)
+    model: ModelSpec = field(default_factory=ModelSpec)
+    loss: LossSpec = field(default_factory=LossSpec)
+    selflabel: SelfLabelSpec = field(default_factory=SelfLabelSpec)
+    optim: OptimSpec = field(default_factory=OptimSpec)
+    scheduler: SchedulerSpec = field(default_factory=SchedulerSpec)
+    train: TrainSpec = field(default_factory=TrainSpec)
+    scaling: ScalingSpec = field(default_factory=ScalingSpec)
+    run: RunSpec = field(default_factory=RunSpec)
+    telemetry: TelemetrySpec = field(default_factory=TelemetrySpec)
+
+    @property
+    def num_outputs(self) -> int:
+        """Width of the decision layer: classes (expressions) or AUs (aus)."""
+        return len(self.data.au_ids) if self.scenario == "aus" else len(self.data.class_names)

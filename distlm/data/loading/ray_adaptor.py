@@ -1,0 +1,67 @@
+"""Thin Ray Data adaptor: a shard (``DataIterator``) → a seeded stream factory of DomainBatches.
+
+In a Ray Train worker, ``ray.train.get_dataset_shard(name)`` returns this worker's
+shard of ``TorchTrainer(datasets={name: ...})``; each pass is one
+``iter_torch_batches(..., local_shuffle_seed=seed)`` over it.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, Iterator, Optional
+
+import pyarrow as pa
+import torch
+from ray.data.collate_fn import ArrowBatchCollateFn
+
+from distlm.data.loading.batch import DomainBatch
+from distlm.data.loading.columns import TRAIN_COLUMNS, arrow_to_tensors
+from distlm.data.loading.zipping import StreamFactory
+
+
+class ArrowTrainCollate(ArrowBatchCollateFn):
+    """Arrow batch (shared schema) → dict of host tensors; Ray then moves them to the device."""
+
+    def __call__(self, batch: pa.Table) -> Dict[str, torch.Tensor]:
+        return arrow_to_tensors(batch, source="ray batch")
+
+
+def shard_stream(shard: Any, batch_size: int, shuffle_buffer: Optional[int] = None,
+                 device: str = "auto", prefetch_batches: int = 1) -> StreamFactory:
+    """A ``DataIterator`` (or ``Dataset``) → ``seed ↦`` one pass of ``DomainBatch`` es of ``batch_size``."""
+
+    def one_pass(seed: int) -> Iterator[DomainBatch]:
+        for d in shard.iter_torch_batches(
+            batch_size=batch_size,
+            local_shuffle_buffer_size=shuffle_buffer,
+            local_shuffle_seed=seed if shuffle_buffer else None,
+            drop_last=True,
+            collate_fn=ArrowTrainCollate(),
+            device=device,
+            prefetch_batches=prefetch_batches,
+        ):
+            yield DomainBatch(d["images"], d["labels"], d["au"], d["au_mask"])
+
+    return one_pass
+
+
+def train_columns(ds: Any) -> Any:
+    """Keep only the columns the loader reads (``ds.select_columns``), before the trainer gets it."""
+    names = ds.schema().names
+    return ds.select_columns([c for c in TRAIN_COLUMNS if c in names])
+
+
+def get_train_shard(name: str) -> Any:
+    """This Ray Train worker's shard of dataset ``name`` (``TorchTrainer(datasets={name: ...})``)."""
+    import ray.train
+
+    return ray.train.get_dataset_shard(name)
+
+
+def deterministic_data_context() -> None:
+    """Make block order, hence shard contents, reproducible (Ray Data's ``preserve_order``).
+
+    Call on the driver before building the datasets; it disables locality-aware block
+    placement in ``streaming_split``, at some throughput cost.
+    """
+    from ray.data import DataContext
+
+    DataContext.get_current().execution_options.preserve_order = True

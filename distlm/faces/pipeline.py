@@ -1,0 +1,80 @@
+"""Pure face-cropping step: decoded images in, one :class:`FaceResult` per image out."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import List, Optional, Sequence
+
+import numpy as np
+
+from distlm.faces.align import eye_angle
+from distlm.faces.crop import crop_face, resize_whole
+from distlm.faces.detection import Detection
+from distlm.faces.detectors.base import FaceDetector
+from distlm.faces.options import CropOptions
+from distlm.faces.registry import CHOOSERS
+from distlm.images.resize import downscale
+
+OK, NO_FACE, MULTIPLE = "ok", "no_face", "multiple_faces"
+
+
+@dataclass(frozen=True)
+class FaceResult:
+    """Outcome for one image.
+
+    Attributes:
+        outcome: ``ok`` | ``no_face`` | ``multiple_faces`` (a crop was still made).
+        crop: ``(size, size, 3)`` uint8, None for ``no_face``.
+        box: ``(4,)`` float32 ``x, y, w, h`` of the kept face in source pixels, or None.
+        score: the kept face's detector score (0 if none).
+        faces: number of faces found.
+        kept: index of the kept face among those found (-1 if none).
+    """
+
+    outcome: str
+    crop: Optional[np.ndarray]
+    box: Optional[np.ndarray]
+    score: float
+    faces: int
+    kept: int
+
+
+def _result(rgb: np.ndarray, found: List[Detection], detector: FaceDetector, opts: CropOptions) -> FaceResult:
+    if not found:
+        return FaceResult(NO_FACE, None, None, 0.0, 0, -1)
+    kept = CHOOSERS.get(opts.choose)(found) if len(found) > 1 else 0
+    face = found[kept]
+    if detector.whole_image:
+        crop = resize_whole(rgb, opts.size)
+    else:
+        angle = eye_angle(face.landmarks) if opts.align else 0.0
+        crop = crop_face(rgb, face.box, opts.size, opts.margin, angle)
+    outcome = MULTIPLE if len(found) > 1 else OK
+    return FaceResult(outcome, crop, face.box.astype(np.float32), face.score, len(found), kept)
+
+
+def crop_faces(images: Sequence[np.ndarray], detector: FaceDetector, opts: CropOptions) -> List[FaceResult]:
+    """Detect (on copies downscaled to ``opts.max_side``), choose, crop from the originals.
+
+    Args:
+        images: ``B`` RGB uint8 arrays ``(H_b, W_b, 3)``.
+        detector: a face detector (one call per ``opts.detect_batch`` images).
+        opts: crop options.
+
+    Returns:
+        ``B`` results in input order.
+
+    Example::
+
+        det = DETECTORS.create("mtcnn")
+        [res] = crop_faces([rgb], det, CropOptions())
+        res.crop.shape  # (227, 227, 3)
+    """
+    results: List[FaceResult] = []
+    for start in range(0, len(images), opts.detect_batch):
+        chunk = images[start : start + opts.detect_batch]
+        small = [downscale(im, opts.max_side) for im in chunk]
+        found = detector.detect([s for s, _ in small])
+        for rgb, (_, scale), faces in zip(chunk, small, found):
+            faces = [f.scaled(1.0 / scale) for f in faces] if scale != 1.0 else faces
+            results.append(_result(rgb, faces, detector, opts))
+    return results

@@ -1,0 +1,45 @@
+"""`load_formulas`: a built-in set name or a YAML path -> `FormulaSet`."""
+from __future__ import annotations
+
+from typing import Any, Optional, Sequence
+
+from distlm.formulas.builtin import FORMULA_SETS, looks_like_path, unknown_set_error
+from distlm.formulas.load import PathLike, load_path
+from distlm.formulas.module import FormulaSet
+
+
+def load_formulas(
+    source: PathLike,
+    aus: Optional[Sequence[Any]] = None,
+    *,
+    emotions: Optional[Sequence[str]] = None,
+) -> FormulaSet:
+    """Load a formula set and restrict it to the ids a network outputs.
+
+    Args:
+        source: a built-in name (``list_formula_sets()``: ``"emfacs"``, ``"du2014"``)
+            or the path of a YAML file (format in docs/formulas.md).
+        aus: the M output ids, in output-column order; ``None`` keeps every id the
+            selected formulas use (sorted).
+        emotions: which emotions, in which order; ``None`` keeps all but those marked
+            ``optional`` (EMFACS contempt), in file order.
+
+    Returns:
+        A `FormulaSet` mapping ``(B, M)`` scores to ``(B, K)`` pseudo-emotion scores.
+
+    Raises:
+        FormulaError: unknown set name, bad file, or an emotion emptied by ``aus``.
+
+    Example::
+
+        >>> fs = load_formulas("emfacs", aus=[1, 2, 4, 5, 6, 9, 12, 17, 20, 25, 26, 43])
+        >>> fs.emotions
+        ['happiness', 'sadness', 'surprise', 'fear', 'anger', 'disgust']
+        >>> fs.aus("fear")
+        [1, 2, 4, 5, 20, 26]
+    """
+    if isinstance(source, str) and source in FORMULA_SETS:
+        return FORMULA_SETS.create(source, aus=aus, emotions=emotions)
+    if not looks_like_path(source):
+        raise unknown_set_error(source)
+    return load_path(source, aus, emotions)

@@ -1,0 +1,86 @@
+"""Command line: ``python -m distlm.prepare JOB.yaml --output DST`` or
+``python -m distlm.prepare --input SRC --output DST [--detector mtcnn] [--size 227] ...``.
+
+Exit status 0 when every input is accounted for in the manifest (some may be
+``no_face``/``unreadable``), 2 on bad arguments or an incompatible output.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from typing import List, Optional
+
+from distlm.faces.registry import CHOOSERS, DETECTORS
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m distlm.prepare", description=__doc__.split("\n\n")[0])
+    p.add_argument("job", nargs="?", help="job spec YAML: prepares its data.labelled/unlabelled/test sources")
+    p.add_argument("--input", help="folder or s3:// prefix of images (unlabelled tree)")
+    p.add_argument("--format", default=None, help="reader for --input (default: images); see distlm.data")
+    p.add_argument("--output", help="output folder or s3:// prefix (job mode: one sub-folder per source)")
+    p.add_argument("--detector", default="mtcnn", choices=DETECTORS.list())
+    p.add_argument("--size", type=int, default=227)
+    p.add_argument("--margin", type=float, default=0.1)
+    p.add_argument("--choose", default="largest", choices=CHOOSERS.list())
+    p.add_argument("--align", action="store_true", help="level the eyes (MTCNN landmarks)")
+    p.add_argument("--max-side", type=int, default=1024, help="downscale larger images for detection")
+    p.add_argument("--detect-batch", type=int, default=8)
+    p.add_argument("--actors", type=int, default=1)
+    p.add_argument("--cpus-per-actor", type=float, default=1.0)
+    p.add_argument("--shard-size", type=int, default=256)
+    p.add_argument("--max-pixels", type=int, default=None)
+    p.add_argument("--alpha", default="black", choices=["black", "white", "drop"])
+    p.add_argument("--address", default=None, help="Ray address; 'local' forces a new local instance")
+    p.add_argument("--num-cpus", type=int, default=None, help="CPUs of a new local Ray instance")
+    p.add_argument("--metrics-port", type=int, default=None, help="Prometheus port (0 off, -1 any free)")
+    p.add_argument("--endpoint-url", default=None, help="S3 endpoint (e.g. http://127.0.0.1:9000)")
+    p.add_argument("--log-every", type=float, default=10.0, help="seconds between progress lines")
+    p.add_argument("--overwrite", action="store_true", help="replace an incompatible previous run")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="job spec override")
+    return p
+
+
+def _options(args: argparse.Namespace, storage: dict, size: Optional[int] = None) -> dict:
+    opts = dict(detector=args.detector, size=size or args.size, margin=args.margin, choose=args.choose,
+                align=args.align, max_side=args.max_side, detect_batch=args.detect_batch, actors=args.actors,
+                cpus_per_actor=args.cpus_per_actor, shard_size=args.shard_size, alpha=args.alpha,
+                address=args.address, num_cpus=args.num_cpus, metrics_port=args.metrics_port,
+                log_every_s=args.log_every, overwrite=args.overwrite, storage=storage)
+    if args.max_pixels:
+        opts["max_pixels"] = args.max_pixels
+    return opts
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    from distlm.prepare.runner import prepare
+
+    if bool(args.job) == bool(args.input) or not args.output:
+        build_parser().error("give either JOB.yaml or --input, and --output")
+    storage = {"endpoint_url": args.endpoint_url} if args.endpoint_url else {}
+    try:
+        if args.input:
+            source = {"format": args.format, "path": args.input} if args.format else args.input
+            summary = prepare(source, args.output, **_options(args, storage))
+            print(json.dumps(summary, indent=2))
+            return 0
+        from distlm.prepare.job import job_sources, role_output
+
+        sources, job_storage, spec = job_sources(args.job, args.set)
+        storage = {**job_storage, **storage}
+        for role, source in sources:
+            dst = role_output(args.output, role, storage)
+            summary = prepare(source, dst, **_options(args, storage, size=spec.data.image_size))
+            print(json.dumps({role: summary}, indent=2))
+        return 0
+    except (ValueError, KeyError, FileNotFoundError, NotADirectoryError) as err:
+        print(f"prepare: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,72 @@
+"""Typed options of ``distlm.prepare``."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Dict, Optional
+
+from distlm.faces.options import CropOptions
+from distlm.images.decode import ALPHA_MODES, DEFAULT_MAX_PIXELS
+
+
+@dataclass(frozen=True)
+class PrepareOptions:
+    """Everything ``prepare`` needs besides input and output.
+
+    Attributes:
+        crop: face detection / crop options (detector, size, margin, choose, align...).
+        shard_size: inputs per slice; slice ``k`` becomes ``part-{k:05d}.parquet``.
+            Fixed for the life of an output folder (a rerun with another value is refused).
+        actors: FaceCropper actors (one detector each).
+        cpus_per_actor: CPUs per actor (also the detector's thread count).
+        storage: S3 options for input and output (``endpoint_url``, ``region``, ...).
+        max_pixels: decompression-bomb cap per image.
+        alpha: transparency handling (``black`` | ``white`` | ``drop``).
+        address: Ray address; None: an existing cluster if ``ray.init(address="auto")``
+            finds one, else a new local instance; ``"local"``: always a new local one.
+        num_cpus: CPUs of a new local Ray instance (None: all).
+        metrics_port: Prometheus port (0/None off, -1 any free; see distlm.telemetry).
+        log_every_s: seconds between progress log lines.
+        overwrite: delete an existing, incompatible output instead of refusing.
+    """
+
+    crop: CropOptions = field(default_factory=CropOptions)
+    shard_size: int = 256
+    actors: int = 1
+    cpus_per_actor: float = 1.0
+    storage: Dict[str, Any] = field(default_factory=dict)
+    max_pixels: int = DEFAULT_MAX_PIXELS
+    alpha: str = "black"
+    address: Optional[str] = None
+    num_cpus: Optional[int] = None
+    metrics_port: Optional[int] = None
+    log_every_s: float = 10.0
+    overwrite: bool = False
+
+    def __post_init__(self) -> None:
+        if self.shard_size < 1:
+            raise ValueError(f"shard_size must be >= 1, got {self.shard_size}")
+        if self.actors < 1:
+            raise ValueError(f"actors must be >= 1, got {self.actors}")
+        if self.alpha not in ALPHA_MODES:
+            raise ValueError(f"alpha must be one of {sorted(ALPHA_MODES)}, got {self.alpha!r}")
+
+    def fingerprint(self) -> Dict[str, Any]:
+        """The options that change what is written (recorded in ``_prepare.json``)."""
+        return {"crop": asdict(self.crop), "shard_size": self.shard_size,
+                "max_pixels": self.max_pixels, "alpha": self.alpha}
+
+    @classmethod
+    def from_kwargs(cls, **kw: Any) -> "PrepareOptions":
+        """Flat keywords: crop fields (``detector``, ``size``, ...) and the rest mixed."""
+        crop_fields = CropOptions.__dataclass_fields__
+        crop = kw.pop("crop", None)
+        crop_kw = {k: kw.pop(k) for k in list(kw) if k in crop_fields}
+        if crop is None:
+            crop = CropOptions(**crop_kw)
+        elif crop_kw:
+            crop = CropOptions(**{**asdict(crop), **crop_kw})
+        unknown = set(kw) - set(cls.__dataclass_fields__)
+        if unknown:
+            known = sorted(set(cls.__dataclass_fields__) | set(crop_fields))
+            raise TypeError(f"unknown prepare option(s) {sorted(unknown)}; known: {known}")
+        return cls(crop=crop, **kw)

@@ -1,0 +1,52 @@
+"""A periodic progress log line plus the Prometheus metrics (no tqdm)."""
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any, Dict, Optional
+
+from distlm.telemetry.pipeline import PrepareMetrics
+
+log = logging.getLogger("distlm.prepare")
+
+
+class Progress:
+    """Counts finished slices; logs every ``every_s`` seconds and at the end."""
+
+    def __init__(self, inputs: int, slices: int, done_inputs: int, done_slices: int,
+                 metrics: Optional[PrepareMetrics] = None, every_s: float = 10.0) -> None:
+        self.inputs, self.slices = inputs, slices
+        self.done_inputs, self.done_slices = done_inputs, done_slices
+        self.new_inputs = 0
+        self.metrics = metrics
+        self.every_s = every_s
+        self.start = self.last = time.monotonic()
+        self.counts: Dict[str, int] = {}
+        if metrics is not None:
+            metrics.inputs.set(inputs)
+            metrics.slices_total.set(slices)
+            metrics.slices_done.set(done_slices)
+
+    def slice_done(self, rows: int, counts: Dict[str, Any]) -> None:
+        self.done_inputs += rows
+        self.new_inputs += rows
+        self.done_slices += 1
+        for outcome, n in counts["outcomes"].items():
+            self.counts[outcome] = self.counts.get(outcome, 0) + n
+        if self.metrics is not None:
+            self.metrics.record_slice(counts["outcomes"], counts["reasons"], counts["faces_found"])
+            self.metrics.rate.set(self.rate())
+        now = time.monotonic()
+        if now - self.last >= self.every_s:
+            self.last = now
+            self.log()
+
+    def rate(self) -> float:
+        elapsed = time.monotonic() - self.start
+        return self.new_inputs / elapsed if elapsed > 0 else 0.0
+
+    def log(self) -> None:
+        pct = 100.0 * self.done_inputs / max(1, self.inputs)
+        outcomes = " ".join(f"{k}={v}" for k, v in sorted(self.counts.items()))
+        log.info("prepare: %d/%d images (%.1f%%), slice %d/%d, %.1f images/s %s",
+                 self.done_inputs, self.inputs, pct, self.done_slices, self.slices, self.rate(), outcomes)

@@ -1,0 +1,42 @@
+"""Reading a prepared output back: shards, images, manifest, summary."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Mapping, Optional
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from distlm.faces.ray_cropper import tensor_numpy
+from distlm.prepare.layout import MANIFEST_DIR, SUMMARY_FILE, Output
+from distlm.prepare.records import parse_manifest
+
+
+def shard_names(output: str, storage: Optional[Mapping[str, Any]] = None) -> List[str]:
+    """``part-*.parquet`` names in ``output``, sorted."""
+    return [n for n in Output(output, storage).listdir() if n.startswith("part-") and n.endswith(".parquet")]
+
+
+def read_shard(output: str, name: str, storage: Optional[Mapping[str, Any]] = None) -> pa.Table:
+    out = Output(output, storage)
+    return pq.read_table(pa.BufferReader(out.read(name)))
+
+
+def shard_images(table: pa.Table) -> np.ndarray:
+    """``(N, size, size, 3)`` uint8 crops of a shard table."""
+    return tensor_numpy(table.column("image"))
+
+
+def read_manifest(output: str, storage: Optional[Mapping[str, Any]] = None) -> List[Dict[str, Any]]:
+    """Every manifest row of ``output`` in slice order (fine for tests and reports;
+    stream ``_manifest/part-*.jsonl`` yourself for millions of inputs)."""
+    out = Output(output, storage)
+    rows: List[Dict[str, Any]] = []
+    for name in out.listdir(MANIFEST_DIR):
+        if name.endswith(".jsonl"):
+            rows.extend(parse_manifest(out.read(f"{MANIFEST_DIR}/{name}"), name))
+    return rows
+
+
+def read_summary(output: str, storage: Optional[Mapping[str, Any]] = None) -> Optional[Dict[str, Any]]:
+    return Output(output, storage).read_json(SUMMARY_FILE)

@@ -1,0 +1,76 @@
+"""Pure: a processed slice -> its Parquet shard and its manifest part.
+
+The shard keeps the rows that got a crop (``ok`` and ``multiple_faces``) with every
+index column plus ``image``, ``box``, ``det_score``, ``faces``. The manifest lists every
+input of the slice with its outcome, JSON Lines, one object per input:
+
+``{"id", "path", "outcome", "reason", "detail", "faces", "kept", "det_score", "box", "slice"}``
+"""
+from __future__ import annotations
+
+import io
+import json
+from collections import Counter
+from typing import Any, Dict, List, Mapping, Optional
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from distlm.faces.pipeline import MULTIPLE, NO_FACE, OK
+from distlm.faces.ray_cropper import UNREADABLE
+from distlm.prepare.slices import SLICE_COLUMN
+
+OUTCOMES = (OK, MULTIPLE, NO_FACE, UNREADABLE)
+CROP_COLUMNS = ("image", "box", "det_score", "faces")
+MANIFEST_FIELDS = ("id", "path", "outcome", "reason", "detail", "faces", "kept", "det_score", "box", SLICE_COLUMN)
+_WORK_COLUMNS = ("kept", "outcome", "reason", "detail", SLICE_COLUMN)
+
+
+def shard_table(processed: pa.Table, metadata: Optional[Mapping[bytes, bytes]] = None) -> pa.Table:
+    """Rows with a crop, sorted by id; index columns first, then the crop columns."""
+    processed = processed.sort_by([("id", "ascending")])
+    keep = pc.is_in(processed.column("outcome"), pa.array([OK, MULTIPLE]))
+    rows = processed.filter(keep)
+    index_cols = [c for c in rows.column_names if c not in CROP_COLUMNS and c not in _WORK_COLUMNS]
+    table = rows.select(index_cols + list(CROP_COLUMNS))
+    return table.replace_schema_metadata(dict(metadata or {}))
+
+
+def manifest_rows(processed: pa.Table) -> List[Dict[str, Any]]:
+    """One dict per input (sorted by id) with :data:`MANIFEST_FIELDS`."""
+    processed = processed.sort_by([("id", "ascending")])
+    cols = {f: (processed.column(f).to_pylist() if f in processed.column_names else [None] * processed.num_rows)
+            for f in MANIFEST_FIELDS}
+    return [{f: cols[f][i] for f in MANIFEST_FIELDS} for i in range(processed.num_rows)]
+
+
+def manifest_jsonl(rows: List[Dict[str, Any]]) -> bytes:
+    """Deterministic JSON Lines bytes (UTF-8, non-ASCII kept as is)."""
+    return "".join(json.dumps(r, ensure_ascii=False, sort_keys=False) + "\n" for r in rows).encode("utf-8")
+
+
+def parse_manifest(data: bytes, name: str = "<manifest>") -> List[Dict[str, Any]]:
+    rows = []
+    for n, line in enumerate(data.decode("utf-8").splitlines(), 1):
+        if line.strip():
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as err:
+                raise ValueError(f"{name}:{n}: invalid manifest line: {err}") from None
+    return rows
+
+
+def parquet_bytes(table: pa.Table) -> bytes:
+    """The table as Parquet (deterministic for equal tables)."""
+    buf = io.BytesIO()
+    pq.write_table(table, buf, compression="zstd")
+    return buf.getvalue()
+
+
+def slice_counts(rows: List[Dict[str, Any]]) -> Dict[str, Any]:
+    """Outcome counts, skip reasons and faces found for some manifest rows."""
+    outcomes = Counter(r["outcome"] for r in rows)
+    reasons = Counter(r["reason"] or r["outcome"] for r in rows if r["outcome"] in (NO_FACE, UNREADABLE))
+    return {"outcomes": dict(outcomes), "reasons": dict(reasons),
+            "faces_found": int(sum(r["faces"] or 0 for r in rows))}

@@ -1,0 +1,5 @@
+"""Prometheus metrics: a loopback exporter and the metric sets of each stage."""
+from distlm.telemetry.server import (ANY_PORT, DISABLED, get_registry, start_metrics_server,
+                                     stop_metrics_server)
+
+__all__ = ["ANY_PORT", "DISABLED", "get_registry", "start_metrics_server", "stop_metrics_server"]

@@ -1,0 +1,75 @@
+"""A Prometheus ``/metrics`` endpoint, on loopback unless asked otherwise.
+
+Port values (``telemetry.metrics_port`` in job specs uses the same convention):
+
+* ``0`` or ``None`` (:data:`DISABLED`): no server; :func:`start_metrics_server` returns None.
+* ``-1`` (:data:`ANY_PORT`): the OS picks a free port; the chosen one is returned.
+* any other value: that port (``OSError`` if taken).
+
+All distlm metrics live in one process-wide ``CollectorRegistry``
+(:func:`get_registry`), so stages register into it and one endpoint serves them all.
+
+Example::
+
+    port = start_metrics_server(ANY_PORT)        # 127.0.0.1:<port>/metrics
+    ...
+    stop_metrics_server(port)
+"""
+from __future__ import annotations
+
+import threading
+from typing import Dict, Optional
+
+from prometheus_client import CollectorRegistry, start_http_server
+
+DISABLED = 0
+ANY_PORT = -1
+
+_LOCK = threading.Lock()
+_REGISTRY: Optional[CollectorRegistry] = None
+_SERVERS: Dict[int, object] = {}
+
+
+def get_registry() -> CollectorRegistry:
+    """The process-wide registry every distlm metric set registers into."""
+    global _REGISTRY
+    with _LOCK:
+        if _REGISTRY is None:
+            _REGISTRY = CollectorRegistry(auto_describe=True)
+        return _REGISTRY
+
+
+def start_metrics_server(
+    port: Optional[int], host: str = "127.0.0.1", registry: Optional[CollectorRegistry] = None
+) -> Optional[int]:
+    """Serve ``registry`` (default :func:`get_registry`) at ``http://host:port/metrics``.
+
+    Args:
+        port: see the module docstring (``0``/None disabled, ``-1`` any free port).
+        host: interface to bind; loopback by default (expose deliberately).
+        registry: what to serve.
+
+    Returns:
+        The bound port, or None when disabled.
+    """
+    if port is None or port == DISABLED:
+        return None
+    if port < ANY_PORT or port > 65535:
+        raise ValueError(f"metrics port must be 0 (disabled), -1 (any) or 1..65535, got {port}")
+    server, _thread = start_http_server(0 if port == ANY_PORT else port, addr=host,
+                                       registry=registry or get_registry())
+    bound = int(server.server_address[1])
+    with _LOCK:
+        _SERVERS[bound] = server
+    return bound
+
+
+def stop_metrics_server(port: Optional[int]) -> None:
+    """Shut down a server started by :func:`start_metrics_server` (no-op for None)."""
+    if port is None:
+        return
+    with _LOCK:
+        server = _SERVERS.pop(port, None)
+    if server is not None:
+        server.shutdown()  # type: ignore[attr-defined]
+        server.server_close()  # type: ignore[attr-defined]

@@ -1,0 +1,94 @@
+"""Prometheus metrics of the trainer (rank 0 exports them), all named ``distlm_train_*``.
+
+| metric | type | labels | meaning |
+|---|---|---|---|
+| ``distlm_train_images_per_second`` | gauge | | samples/s of the whole job (all workers) |
+| ``distlm_train_images_total`` | counter | | samples seen by all workers |
+| ``distlm_train_step`` | gauge | | optimiser steps done |
+| ``distlm_train_epoch`` | gauge | | current epoch |
+| ``distlm_train_loss`` | gauge | ``term`` | ``loss``, ``loss_supervised``, ``loss_aux`` |
+| ``distlm_train_lambda`` | gauge | ``which`` | ``lambda1``, ``lambda2`` |
+| ``distlm_train_centroid_drift`` | gauge | | mean movement of the normalised centroids per step |
+| ``distlm_train_selflabel_class_total`` | counter | ``cls`` | self-labels assigned to each class |
+| ``distlm_train_selflabel_confidence`` | gauge | | mean confidence of this step's self-labels |
+| ``distlm_train_selflabel_kept_ratio`` | gauge | | fraction of self-labels above the threshold |
+| ``distlm_train_data_wait_seconds`` | histogram | | time a step waited for its batch |
+| ``distlm_train_eval`` | gauge | ``metric`` | last evaluation (accuracy, avg_accuracy, f1 averages) |
+"""
+from __future__ import annotations
+
+import math
+from typing import Mapping, Optional, Sequence
+
+from prometheus_client import Counter, Gauge, Histogram
+
+from distlm.telemetry.server import get_registry
+
+_METRICS = None
+
+
+def _build():
+    r = get_registry()
+    return dict(
+        ips=Gauge("distlm_train_images_per_second", "Training samples per second (all workers)", registry=r),
+        images=Counter("distlm_train_images", "Training samples seen (all workers)", registry=r),
+        step=Gauge("distlm_train_step", "Optimiser steps done", registry=r),
+        epoch=Gauge("distlm_train_epoch", "Current epoch", registry=r),
+        loss=Gauge("distlm_train_loss", "Loss terms of the last step", ["term"], registry=r),
+        lam=Gauge("distlm_train_lambda", "Loss weights of the last step", ["which"], registry=r),
+        drift=Gauge("distlm_train_centroid_drift", "Mean movement of normalised centroids per step", registry=r),
+        hist=Counter("distlm_train_selflabel_class", "Self-labels per class", ["cls"], registry=r),
+        conf=Gauge("distlm_train_selflabel_confidence", "Mean self-label confidence", registry=r),
+        kept=Gauge("distlm_train_selflabel_kept_ratio", "Fraction of self-labels kept", registry=r),
+        wait=Histogram("distlm_train_data_wait_seconds", "Time a step waited for its batch", registry=r,
+                       buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5)),
+        evalm=Gauge("distlm_train_eval", "Last evaluation metrics", ["metric"], registry=r),
+    )
+
+
+class TrainerTelemetry:
+    """Updates the trainer's metrics (a no-op object on ranks that don't export)."""
+
+    def __init__(self, enabled: bool, class_names: Sequence[str] = ()):
+        global _METRICS
+        self.enabled = enabled
+        self.class_names = list(class_names)
+        if enabled and _METRICS is None:
+            _METRICS = _build()
+        self.m = _METRICS
+
+    def step(self, *, step: int, epoch: int, images: int, seconds: float, wait: float,
+             terms: Mapping[str, float], hist=None, conf: float = math.nan, kept: float = math.nan) -> None:
+        if not self.enabled:
+            return
+        m = self.m
+        m["step"].set(step)
+        m["epoch"].set(epoch)
+        m["images"].inc(images)
+        if seconds > 0:
+            m["ips"].set(images / seconds)
+        m["wait"].observe(wait)
+        for k in ("loss", "loss_supervised", "loss_aux"):
+            if k in terms:
+                m["loss"].labels(term=k).set(terms[k])
+        for k in ("lambda1", "lambda2"):
+            if k in terms:
+                m["lam"].labels(which=k).set(terms[k])
+        if not math.isnan(terms.get("centroid_drift", math.nan)):
+            m["drift"].set(terms["centroid_drift"])
+        if hist is not None:
+            for i, n in enumerate(hist.tolist()):
+                if n:
+                    name = self.class_names[i] if i < len(self.class_names) else str(i)
+                    m["hist"].labels(cls=name).inc(n)
+        if not math.isnan(conf):
+            m["conf"].set(conf)
+        if not math.isnan(kept):
+            m["kept"].set(kept)
+
+    def evaluation(self, metrics: Mapping[str, float]) -> None:
+        if not self.enabled:
+            return
+        for k, v in metrics.items():
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                self.m["evalm"].labels(metric=k).set(v)

@@ -1,0 +1,56 @@
+"""Checkpoints: one ``state.pt`` file holding everything a run or a predictor needs.
+
+Saved with ``torch.save`` of plain containers (tensors, numbers, strings, lists,
+dicts) and always loaded with ``torch.load(..., weights_only=True)``, so a
+checkpoint can never execute code. A file without our format marker, or one
+that needs arbitrary unpickling, is refused with :class:`CheckpointError`.
+"""
+from __future__ import annotations
+
+import os
+import pickle
+from typing import Any, Dict
+
+import torch
+
+FORMAT = "distlm-checkpoint"
+VERSION = 1
+STATE_FILE = "state.pt"
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint that is not ours, damaged, or of an unknown version."""
+
+
+def save_state(directory: str, state: Dict[str, Any]) -> str:
+    """Write ``state`` (plus the format marker) to ``directory/state.pt``."""
+    os.makedirs(directory, exist_ok=True)
+    path = os.path.join(directory, STATE_FILE)
+    tmp = path + ".tmp"
+    torch.save({"format": FORMAT, "version": VERSION, **state}, tmp)
+    os.replace(tmp, path)
+    return path
+
+
+def load_state(path: str, map_location: str = "cpu") -> Dict[str, Any]:
+    """Load a checkpoint file or directory safely; raise :class:`CheckpointError`.
+
+    ``path`` is ``.../state.pt`` or the directory holding it.
+    """
+    if os.path.isdir(path):
+        path = os.path.join(path, STATE_FILE)
+    if not os.path.exists(path):
+        raise CheckpointError(f"{path}: no such checkpoint file")
+    try:
+        state = torch.load(path, map_location=map_location, weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, AttributeError) as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise CheckpointError(
+            f"{path}: not a distlm checkpoint, or it needs arbitrary code to load "
+            f"(refused; only weights are loaded): {first}") from None
+    if not isinstance(state, dict) or state.get("format") != FORMAT:
+        raise CheckpointError(f"{path}: not a distlm checkpoint (no '{FORMAT}' marker)")
+    if state.get("version") != VERSION:
+        raise CheckpointError(f"{path}: checkpoint version {state.get('version')} is not supported "
+                              f"(this distlm reads version {VERSION})")
+    return state

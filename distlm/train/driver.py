@@ -1,0 +1,124 @@
+"""The driver: connect to Ray, build the ``TorchTrainer`` from the job spec, run it.
+
+Run on a cluster with ``ray job submit -- python -m distlm.train JOB.yaml`` (the
+driver joins the cluster through ``RAY_ADDRESS``), or locally, where
+``ray.init()`` starts a single-node Ray. Re-running the same job (same
+``run.name`` and ``run.storage_path``) resumes from its latest checkpoint: Ray
+Train restores the run. ``--resume CHECKPOINT`` starts from a given checkpoint.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any, Dict, Optional
+
+from distlm.config import save_job, spec_to_dict
+from distlm.train.data import loader_kind, reader_spec
+from distlm.train.loop import train_loop_per_worker
+
+log = logging.getLogger("distlm.train")
+SPEC_FILE = "job.yaml"
+
+
+def run_name(spec) -> str:
+    return spec.run.name or spec.name
+
+
+def storage_path(spec) -> str:
+    """Absolute local path (Ray needs one) or the ``s3://`` URL as given."""
+    p = spec.run.storage_path
+    return p if "://" in p else os.path.abspath(p)
+
+
+def storage_filesystem(spec):
+    """A pyarrow S3 filesystem when the job names an endpoint (e.g. MinIO, moto)."""
+    p = spec.run.storage_path
+    if not p.startswith("s3://") or not spec.data.storage.endpoint_url:
+        return None
+    import pyarrow.fs as pafs
+
+    s = spec.data.storage
+    return pafs.S3FileSystem(endpoint_override=s.endpoint_url, region=s.region or "us-east-1",
+                             anonymous=s.anon, scheme="http" if s.endpoint_url.startswith("http:") else "https")
+
+
+def ray_datasets(spec, with_unlabelled: bool) -> Optional[Dict[str, Any]]:
+    """Ray Datasets for the ``ray`` loader path (face crops in Parquet)."""
+    if loader_kind(spec) != "ray":
+        return None
+    from distlm.data.readers.dataset import read_dataset
+
+    out = {"labelled": read_dataset(reader_spec(spec, spec.data.labelled, "labelled"))}
+    if with_unlabelled and spec.data.unlabelled is not None:
+        out["unlabelled"] = read_dataset(reader_spec(spec, spec.data.unlabelled, "unlabelled"))
+    if spec.data.test is not None:
+        out["test"] = read_dataset(reader_spec(spec, spec.data.test, "test"))
+    return out
+
+
+def build_trainer(spec, resume: Optional[str] = None):
+    """The ``TorchTrainer`` for ``spec`` (nothing runs until ``.fit()``)."""
+    import ray.train
+    from ray.train.torch import TorchTrainer
+
+    from distlm.train.loop import Worker  # noqa: F401  (import errors surface here, not in workers)
+    from distlm.train.objective import Objective
+    from distlm.train.loop import build_formulas, num_aux_classes
+
+    formulas = build_formulas(spec)
+    with_unlabelled = Objective(spec, num_aux_classes(spec, formulas), formulas).uses_unlabelled
+    s = spec.scaling
+    resources = {"CPU": s.cpus_per_worker, **({"GPU": s.gpus_per_worker} if s.use_gpu else {}),
+                 **s.resources_per_worker}
+    scaling = ray.train.ScalingConfig(num_workers=s.num_workers, use_gpu=s.use_gpu,
+                                      resources_per_worker=resources)
+    r = spec.run
+    ckpt_cfg = ray.train.CheckpointConfig(
+        num_to_keep=r.keep,
+        **({"checkpoint_score_attribute": r.keep_metric, "checkpoint_score_order": r.keep_order}
+           if r.keep_metric else {}))
+    run_config = ray.train.RunConfig(
+        name=run_name(spec), storage_path=storage_path(spec), storage_filesystem=storage_filesystem(spec),
+        checkpoint_config=ckpt_cfg, failure_config=ray.train.FailureConfig(max_failures=r.max_failures))
+    config = {"spec": spec_to_dict(spec), "resume": resume or r.resume}
+    return TorchTrainer(train_loop_per_worker, train_loop_config=config, scaling_config=scaling,
+                        run_config=run_config, datasets=ray_datasets(spec, with_unlabelled))
+
+
+def save_resolved_spec(spec) -> str:
+    """Write the resolved spec beside the run's checkpoints (local storage)."""
+    base = storage_path(spec)
+    if "://" in base:
+        import fsspec
+
+        path = f"{base.rstrip('/')}/{run_name(spec)}/{SPEC_FILE}"
+        with fsspec.open(path, "w", **_fs_kwargs(spec)) as f:
+            from distlm.config import dump_job
+
+            f.write(dump_job(spec))
+        return path
+    path = os.path.join(base, run_name(spec), SPEC_FILE)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    save_job(spec, path)
+    return path
+
+
+def _fs_kwargs(spec) -> Dict[str, Any]:
+    s = spec.data.storage
+    kw: Dict[str, Any] = {}
+    if s.endpoint_url:
+        kw["client_kwargs"] = {"endpoint_url": s.endpoint_url}
+    if s.anon:
+        kw["anon"] = True
+    return kw
+
+
+def run(spec, resume: Optional[str] = None, address: Optional[str] = None):
+    """Connect to (or start) Ray, train, and return the ``ray.train.Result``."""
+    import ray
+
+    if not ray.is_initialized():
+        ray.init(address=address, log_to_driver=True)
+    path = save_resolved_spec(spec)
+    log.info("resolved spec saved to %s", path)
+    return build_trainer(spec, resume).fit()

@@ -1,0 +1,159 @@
+"""The training objective shared by both scenarios: ``L = λ1·L_S + λ2·L_aux``.
+
+*expressions* (table 1): ``L_S`` = cross-entropy on labelled samples; the
+auxiliary embedding loss (LM, center, island) sees labelled samples with their
+annotation and, when self-labelling is on, unlabelled samples with the argmax of
+the network's own softmax (optionally thresholded). ``pseudo_label`` is Lee's
+(2013) baseline: cross-entropy on the self-labels instead of an embedding loss.
+
+*aus* (table 2): ``L_S`` = MSE or BCE on the labelled AU vectors (unknown labels
+masked); pseudo-emotions from a formula set (argmax of the per-emotion means of
+the AU scores) are the classes of every sample, labelled or not, for the
+centroids and the embedding loss.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, Optional
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from distlm.losses import create_loss
+from distlm.selflabel import Assignment, assign_from_formulas, assign_from_logits, mix_labels
+from distlm.train.supervised import SUPERVISED
+from distlm.weighting import create_weighting
+
+EMBEDDING_LOSSES = ("lm", "center", "island")
+
+
+@dataclass
+class StepResult:
+    """One step's loss and what telemetry reports about it."""
+
+    loss: torch.Tensor
+    terms: Dict[str, float] = field(default_factory=dict)
+    selflabel_hist: Optional[torch.Tensor] = None  # (K,) counts of assigned classes
+    selflabel_conf: float = float("nan")
+    selflabel_kept: float = float("nan")  # fraction above the threshold
+
+
+def build_weighting(spec, total_steps: int):
+    w = spec.loss.weighting
+    kw = dict(lambda1=w.lambda1, lambda2=w.lambda2)
+    if w.mode == "auto":
+        kw.update(ratio=w.ratio)
+    elif w.mode == "schedule":
+        kw.update(final=w.schedule.final, total_steps=max(total_steps, 1), kind=w.schedule.kind)
+    return create_weighting(w.mode, **kw)
+
+
+class Objective(nn.Module):
+    """Computes the step loss from the model outputs on ``cat([x_l, x_u])``.
+
+    Args:
+        spec: the job spec (``loss``, ``selflabel``, ``scenario`` sections).
+        num_classes: ``K`` classes of the embedding loss (expressions, or emotions
+            of the formula set).
+        formulas: the formula module ``(B, M) -> (B, K)`` (aus scenario).
+        total_steps: steps of the whole run (for scheduled weights).
+    """
+
+    def __init__(self, spec, num_classes: int, formulas: Optional[nn.Module] = None, total_steps: int = 1):
+        super().__init__()
+        self.scenario = spec.scenario
+        self.supervised = SUPERVISED.get(spec.loss.supervised)
+        self.aux_name = spec.loss.aux
+        self.threshold = spec.selflabel.threshold
+        self.selflabel = spec.selflabel.enabled
+        self.num_classes = num_classes
+        self.warmup = spec.loss.weighting.warmup_steps
+        self.formulas = formulas
+        if self.scenario == "aus" and self.aux_name in EMBEDDING_LOSSES and formulas is None:
+            raise ValueError("scenario 'aus' with an embedding loss needs selflabel.formulas")
+        self.aux = self._build_aux(spec) if self.aux_name in EMBEDDING_LOSSES else None
+        self.weighting = build_weighting(spec, total_steps)
+        self._prev_centroids: Optional[torch.Tensor] = None
+
+    def _build_aux(self, spec) -> nn.Module:
+        loss = spec.loss
+        kwargs = {
+            "lm": dict(centroids=loss.centroids, **({"momentum": loss.ema_momentum} if loss.centroids == "ema" else {})),
+            "center": dict(alpha=loss.center_alpha),
+            "island": dict(alpha=loss.center_alpha, island_lambda=loss.island_lambda),
+        }[self.aux_name]
+        return create_loss(self.aux_name, num_classes=self.num_classes, reduction=loss.reduction, **kwargs)
+
+    @property
+    def uses_unlabelled(self) -> bool:
+        """Whether unlabelled samples contribute (SSL or transfer)."""
+        return self.aux_name == "pseudo_label" or (self.selflabel and self.aux is not None)
+
+    def assign(self, logits: torch.Tensor) -> Assignment:
+        """Self-labels (expressions) or pseudo-emotions (aus) from decision outputs."""
+        if self.scenario == "aus":
+            return assign_from_formulas(torch.sigmoid(logits.detach().float()), self.formulas, self.threshold)
+        return assign_from_logits(logits, self.threshold)
+
+    def centroid_state(self) -> Optional[torch.Tensor]:
+        """Current centroids ``(K, D)`` of the embedding loss, if it has any."""
+        if self.aux is None:
+            return None
+        return self.aux.centroids.centroids if hasattr(self.aux, "centroids") else self.aux.centers
+
+    def forward(self, embedding: torch.Tensor, logits: torch.Tensor, batch, step: int) -> StepResult:
+        n_l = batch.num_labelled
+        l_s = self.supervised(logits[:n_l], batch)
+        lam1, lam2 = self.weighting.weights(step)
+        if self.warmup:
+            lam2 = lam2 * min(1.0, step / self.warmup)
+        result = StepResult(loss=lam1 * l_s, terms={"loss_supervised": float(l_s.detach()),
+                                                   "lambda1": lam1, "lambda2": lam2})
+        if self.aux_name == "none":
+            result.terms["loss"] = float(result.loss.detach())
+            return result
+        l_aux, assigned = self._aux(embedding.float(), logits, batch)
+        result.loss = result.loss + lam2 * l_aux
+        self.weighting.observe(l_s.detach(), l_aux.detach())
+        result.terms.update(loss_aux=float(l_aux.detach()), loss=float(result.loss.detach()))
+        if assigned is not None and assigned.labels.numel():
+            kept = assigned.mask
+            result.selflabel_hist = torch.bincount(assigned.labels[kept], minlength=self.num_classes).cpu()
+            result.selflabel_conf = float(assigned.confidence.mean())
+            result.selflabel_kept = float(kept.float().mean())
+        result.terms["centroid_drift"] = self._drift()
+        return result
+
+    def _aux(self, emb: torch.Tensor, logits: torch.Tensor, batch):
+        n_l = batch.num_labelled
+        if self.aux_name == "pseudo_label":
+            a = assign_from_logits(logits[n_l:], self.threshold)
+            per = F.cross_entropy(logits[n_l:].float(), a.labels.clamp(min=0), reduction="none")
+            m = a.mask.float()
+            return (per * m).sum() / m.sum().clamp(min=1.0), a
+        if self.scenario == "aus":
+            a = self.assign(logits)  # pseudo-emotions of every sample (eq. 6-7)
+            if not self.selflabel:  # supervised variant: labelled samples only
+                a = Assignment(a.labels[:n_l], a.confidence[:n_l], a.mask[:n_l])
+            return self.aux(emb[: a.labels.shape[0]], a.labels), a
+        if not self.selflabel:
+            return self.aux(emb[:n_l], batch.y_l), None
+        a = self.assign(logits[n_l:])
+        return self.aux(emb, mix_labels(batch.y_l, a)), a
+
+    @torch.no_grad()
+    def _drift(self) -> float:
+        """Mean movement of the normalised centroids since the previous step."""
+        c = self.centroid_state()
+        if c is None or c.numel() == 0:
+            return float("nan")
+        cn = F.normalize(c.float(), dim=1)
+        prev, self._prev_centroids = self._prev_centroids, cn.clone()
+        if prev is None or prev.shape != cn.shape:
+            return float("nan")
+        return float((cn - prev).norm(dim=1).mean())
+
+    def end_epoch(self) -> None:
+        if self.aux is not None and hasattr(self.aux, "end_epoch"):
+            self.aux.end_epoch()
