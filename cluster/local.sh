@@ -191,7 +191,7 @@ cmd_status() {
   local name pid st dead=0 live
   while read -r name pid st; do
     live="$(awk -v n="$name" '$3 == n {print $1}' "$state/pids" | while read -r p; do
-      is_alive "$p" && printf '%s ' "$p"; done)"
+      if is_alive "$p"; then printf '%s ' "$p"; fi; done)"
     if is_alive "$pid" "$st"; then echo "node $name: alive  pgid $pid  pids ${live:-none}"
     else echo "node $name: DEAD   pgid $pid  pids ${live:-none}"; dead=1; fi
   done <"$state/nodes.txt"
@@ -207,7 +207,7 @@ signal_all() {  # STATE SIG: signal recorded groups (workers first) and recorded
     fi
   done < <(tac "$state/nodes.txt")
   while read -r pid st rest; do
-    is_alive "$pid" "$st" && kill "-$sig" "$pid" 2>/dev/null || true
+    if is_alive "$pid" "$st"; then kill "-$sig" "$pid" 2>/dev/null || true; fi
   done <"$state/pids"
 }
 

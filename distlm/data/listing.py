@@ -78,7 +78,9 @@ def _walk_object_store(fs: AbstractFileSystem, root: str, report: ReadReport) ->
     fs.invalidate_cache(root)
     try:
         keys = fs.find(root, withdirs=False, detail=False)
-    except (OSError, PermissionError) as err:
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{to_uri(fs, root)}: no such bucket or prefix") from None
+    except OSError as err:  # PermissionError included
         report.skip(to_uri(fs, root), "unreadable directory", str(err))
         return []
     prefix = root.rstrip("/") + "/"
@@ -109,8 +111,9 @@ def relative_files(
             raise NotADirectoryError(f"{root}: is a file, expected a directory")
         rels = _walk_local(root, report)
     else:
+        before = len(report.skips)
         rels = _walk_object_store(fs, root, report)
-        if not rels and not report.skips and not fs.exists(root):
+        if not rels and len(report.skips) == before and not fs.exists(root):
             raise FileNotFoundError(f"{to_uri(fs, root)}: no such prefix (no objects under it)")
     rels = [r for r in rels if not _hidden(r)]
     if extensions is not None:

@@ -26,6 +26,8 @@ def _load_builtin(
 # name -> file; registration is explicit, one line per shipped set.
 FORMULA_SETS.register("emfacs")(functools.partial(_load_builtin, "emfacs"))  # Ekman & Friesen, paper fig. 2b
 FORMULA_SETS.register("du2014")(functools.partial(_load_builtin, "du2014"))  # Du, Tao & Martinez 2014
+# Fashion-MNIST attributes -> classes: the transfer mechanism on data we can get here
+FORMULA_SETS.register("fmnist_attributes")(functools.partial(_load_builtin, "fmnist_attributes"))
 
 
 def list_formula_sets() -> List[str]:

@@ -13,19 +13,30 @@ from torch import nn
 from distlm.models.registry import MODELS
 
 
-def _block(cin: int, cout: int) -> List[nn.Module]:
-    return [nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
+# Per-sample norms ("group", "none") keep N workers exactly equal to one worker on
+# the global batch (BatchNorm statistics are per worker; SyncBatchNorm is GPU-only).
+NORMS = {
+    "batch": lambda c: nn.BatchNorm2d(c),
+    "group": lambda c: nn.GroupNorm(min(8, c), c),
+    "none": lambda c: nn.Identity(),
+}
+
+
+def _block(cin: int, cout: int, norm: str = "batch") -> List[nn.Module]:
+    if norm not in NORMS:
+        raise ValueError(f"small_cnn norm must be one of {sorted(NORMS)}, got {norm!r}")
+    return [nn.Conv2d(cin, cout, 3, padding=1, bias=norm == "none"), NORMS[norm](cout), nn.ReLU(inplace=True)]
 
 
 class SmallCNN(nn.Module):
     """Images (B, C, H, W) -> embedding (B, embedding_dim); any H, W >= 4."""
 
     def __init__(self, in_channels: int = 1, embedding_dim: int = 128, *, width: int = 32,
-                 dropout: float = 0.0, embedding_relu: bool = False) -> None:
+                 dropout: float = 0.0, embedding_relu: bool = False, norm: str = "batch") -> None:
         super().__init__()
         self.features = nn.Sequential(
-            *_block(in_channels, width), *_block(width, width), nn.MaxPool2d(2),
-            *_block(width, 2 * width), *_block(2 * width, 2 * width), nn.MaxPool2d(2),
+            *_block(in_channels, width, norm), *_block(width, width, norm), nn.MaxPool2d(2),
+            *_block(width, 2 * width, norm), *_block(2 * width, 2 * width, norm), nn.MaxPool2d(2),
         )
         self.pool = nn.AdaptiveAvgPool2d((7, 7))   # identity at 28 px
         layers: List[nn.Module] = [nn.Dropout(dropout)] if dropout > 0 else []
@@ -42,7 +53,7 @@ class SmallCNN(nn.Module):
 @MODELS.register("small_cnn")
 def small_cnn(in_channels: int = 1, image_size: int = 28, embedding_dim: Optional[int] = None,
               **options) -> SmallCNN:
-    """Options: width (32), dropout (0), embedding_relu (False)."""
+    """Options: width (32), dropout (0), embedding_relu (False), norm (batch | group | none)."""
     if image_size < 4:
         raise ValueError(f"small_cnn needs images of at least 4 px, got image_size={image_size}")
     return SmallCNN(in_channels, 128 if embedding_dim is None else embedding_dim, **options)

@@ -85,3 +85,17 @@ def test_job_sources_bind_to_their_readers(path: str, monkeypatch: pytest.Monkey
         src = getattr(spec.data, role)
         if src is not None:  # binds path + options to the reader's signature; reads nothing
             create_reader(src.format, src.path, **src.options)
+
+
+
+def test_job_formulas_restrict_to_their_aus() -> None:
+    from distlm.formulas import load_formulas
+
+    checked = 0
+    for path in JOB_FILES:
+        spec = load_job(str(ROOT / path))
+        if spec.selflabel.formulas is not None:
+            formulas = load_formulas(spec.selflabel.formulas, aus=spec.data.au_ids)
+            assert len(formulas.emotions) >= 2, path
+            checked += 1
+    assert checked >= 3  # emotionet base, center, island_transfer, lm_transfer

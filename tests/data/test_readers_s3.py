@@ -5,7 +5,6 @@ import uuid
 from pathlib import Path
 from typing import Dict
 
-import boto3
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -17,6 +16,7 @@ from distlm.data.readers import create_reader
 from distlm.data.report import ReadReport
 
 pytestmark = pytest.mark.slow
+boto3 = pytest.importorskip("boto3", reason="pip install 'moto[server]'")
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +53,8 @@ def test_list_images_local_equals_s3(tmp_path: Path, s3_storage, bucket: str) ->
     assert exists(f"s3://{bucket}/pool/a/x.png", s3_storage)
     with pytest.raises(FileNotFoundError, match="nothing-here"):
         list(list_images(f"s3://{bucket}/nothing-here", storage=s3_storage))
+    with pytest.raises(FileNotFoundError, match="no-such-bucket"):
+        list(list_images("s3://no-such-bucket/x", storage=s3_storage))
 
 
 def test_folder_and_rafdb_local_equals_s3(tmp_path: Path, s3_storage, bucket: str) -> None:  # noqa: F811

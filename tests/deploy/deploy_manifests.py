@@ -231,21 +231,24 @@ def _raw_spec(path: Path) -> Dict[str, Any]:
     return _deep_merge(merged, tree)
 
 
-def load_spec(path: Path, overrides: Iterable[str] = ()) -> Dict[str, Any]:
+def load_spec(path: Path, overrides: Iterable[str] = (), use_loader: bool = True) -> Dict[str, Any]:
     """``scaling`` and ``telemetry`` of a job spec as plain dicts.
 
-    Uses ``distlm.config.load_job`` (full validation) when importable, otherwise reads
-    the YAML (``extends:`` and dotted overrides resolved here) with the schema defaults.
+    Uses ``distlm.config.load_job`` (full validation) when importable, otherwise (or with
+    ``use_loader=False``) reads the YAML, resolving ``extends:`` and dotted overrides here,
+    over the schema's defaults.
     """
     if not path.is_file():
         raise FileNotFoundError(f"job spec {path} does not exist")
-    try:
-        from distlm.config import load_job
-    except ImportError:
-        load_job = None
+    load_job = None
+    if use_loader:
+        try:
+            from distlm.config import load_job
+        except ImportError:
+            pass
     if load_job is not None:
         spec = load_job(str(path), list(overrides))
-        return {"scaling": vars(spec.scaling), "telemetry": vars(spec.telemetry)}
+        return {"scaling": dict(vars(spec.scaling)), "telemetry": dict(vars(spec.telemetry))}
     tree = _raw_spec(path)
     for text in overrides:
         key, _, value = text.partition("=")

@@ -77,8 +77,6 @@ def test_large_image_detected_downscaled_box_mapped_back(detectors, astronaut):
 def test_five_faces_multiple_and_choice(detectors, astronaut):
     face = astronaut[30:210, 140:310]
     tiled = syn.tile(face, 5)
-    scale = np.ones(5)
-    scale[3] = 1.0
     found = detectors["mtcnn"].detect([tiled])[0]
     assert len(found) == 5
     for rule in ("largest", "most_confident"):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import warnings
 from dataclasses import dataclass
-from typing import Dict, Optional
+from typing import Dict, Optional, Tuple
 
 import numpy as np
 import pyarrow as pa
@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 import torch
 
 TRAIN_COLUMNS = ("image", "label", "au", "au_mask")
+SHAPE_KEY = b"distlm.shape"  # field metadata of a binary ``image`` column: JSON [H, W, C]
 
 
 @dataclass
@@ -57,7 +58,7 @@ class DomainArrays:
 
 def _tensor_shape_from_field(field: pa.Field) -> Optional[tuple]:
     meta = field.metadata or {}
-    raw = meta.get(b"ARROW:extension:metadata")
+    raw = meta.get(SHAPE_KEY, meta.get(b"ARROW:extension:metadata"))
     if raw is None:
         return None
     try:
@@ -76,7 +77,9 @@ def image_array(table: pa.Table, column: str = "image", source: str = "table") -
     col = table.column(column)
     col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
     typ = col.type
-    if isinstance(typ, pa.FixedShapeTensorType):
+    if pa.types.is_fixed_size_binary(typ) or pa.types.is_binary(typ) or pa.types.is_large_binary(typ):
+        arr = _binary_to_numpy(col, _tensor_shape_from_field(table.schema.field(column)), source, column)
+    elif isinstance(typ, pa.FixedShapeTensorType):
         arr = col.to_numpy_ndarray()
     elif isinstance(typ, pa.ExtensionType) and hasattr(col, "to_numpy"):
         arr = np.asarray(col.to_numpy())  # Ray Data's ArrowTensorArray
@@ -92,6 +95,41 @@ def image_array(table: pa.Table, column: str = "image", source: str = "table") -
     if arr.ndim != 4:
         raise ValueError(f"{source}: column {column!r} must be (N, H, W, C), got shape {arr.shape}")
     return arr
+
+
+def image_binary_column(images: np.ndarray, name: str = "image") -> Tuple[pa.Field, pa.Array]:
+    """``(N, H, W, C) uint8`` → a ``fixed_size_binary(H·W·C)`` field (shape in its metadata) and array.
+
+    The fast on-disk layout for Parquet crops: one plain value per row, read back
+    zero-copy, about 40× faster than a tensor (list) column (``benchmarks/bench_read.py``).
+    """
+    if images.ndim != 4 or images.dtype != np.uint8:
+        raise ValueError(f"images must be uint8 (N, H, W, C), got {images.dtype} {images.shape}")
+    n, h, w, c = images.shape
+    typ = pa.binary(h * w * c)
+    arr = pa.FixedSizeBinaryArray.from_buffers(typ, n, [None, pa.py_buffer(np.ascontiguousarray(images).tobytes())])
+    field = pa.field(name, typ, nullable=False, metadata={SHAPE_KEY: json.dumps([h, w, c]).encode()})
+    return field, arr
+
+
+def _binary_to_numpy(col: pa.Array, shape: Optional[tuple], source: str, column: str) -> np.ndarray:
+    n = len(col)
+    if shape is None:
+        raise ValueError(f"{source}: binary column {column!r} has no {SHAPE_KEY.decode()!r} field metadata")
+    if col.null_count:
+        raise ValueError(f"{source}: column {column!r} has {col.null_count} null images")
+    size = int(np.prod(shape))
+    if pa.types.is_fixed_size_binary(col.type):
+        if col.type.byte_width != size:
+            raise ValueError(f"{source}: column {column!r} holds {col.type.byte_width} bytes per image, shape {shape} needs {size}")
+        data = np.frombuffer(col.buffers()[1], np.uint8, count=n * size, offset=col.offset * size)
+    else:
+        otype = np.int64 if pa.types.is_large_binary(col.type) else np.int32
+        offsets = np.frombuffer(col.buffers()[1], otype, count=n + 1, offset=col.offset * np.dtype(otype).itemsize)
+        if n and not (np.diff(offsets) == size).all():
+            raise ValueError(f"{source}: column {column!r} has images of other sizes than shape {shape}")
+        data = np.frombuffer(col.buffers()[2], np.uint8, count=n * size, offset=int(offsets[0]) if n else 0)
+    return data.reshape((n,) + tuple(shape))
 
 
 def _nested_list_to_numpy(col: pa.Array, shape: Optional[tuple], source: str, column: str) -> np.ndarray:

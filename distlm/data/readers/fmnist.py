@@ -71,6 +71,24 @@ def labelled_subset(labels: np.ndarray, per_class: int, seed: int) -> np.ndarray
     return keep
 
 
+def class_attributes(attributes: str) -> np.ndarray:
+    """``(10, M)`` float32 0/1: the attribute vector of each class, from the
+    formula set whose emotions are the classes in Fashion-MNIST order."""
+    from distlm.formulas import load_formulas
+
+    fs = load_formulas(attributes)
+    if len(fs.emotions) != len(FMNIST_CLASSES):
+        raise ValueError(f"fmnist attributes {attributes!r}: {len(fs.emotions)} formulas, "
+                         f"expected one per class ({len(FMNIST_CLASSES)})")
+    return (fs.matrix.t().numpy() > 0).astype(np.float32)
+
+
+def attr_ids(attributes: str):
+    from distlm.formulas import load_formulas
+
+    return load_formulas(attributes).au_ids
+
+
 @READERS.register("fmnist")
 def read_fmnist(
     path: str = DEFAULT_DIR,
@@ -80,8 +98,16 @@ def read_fmnist(
     seed: int = 0,
     storage: Storage = None,
     strict: bool = False,
+    attributes: Optional[str] = None,
 ) -> Tuple[pa.Table, ReadReport]:
-    """Index Fashion-MNIST (``split`` all | train | test), images in the table."""
+    """Index Fashion-MNIST (``split`` all | train | test), images in the table.
+
+    ``attributes``: a formula set (name or YAML path, e.g. ``fmnist_attributes``)
+    whose formula for each class lists that class's binary attributes. Rows then
+    carry ``au``/``au_mask`` (the attribute vector, all known) and the *train*
+    rows lose their class label (-1): the multi-label transfer protocol, where the
+    labelled set has attribute vectors only. Test rows keep their class.
+    """
     if split not in SPLIT_CHOICES:
         raise ValueError(f"fmnist: split must be one of {SPLIT_CHOICES}, got {split!r}")
     if labels_per_class is not None and labels_per_class < 1:
@@ -91,6 +117,7 @@ def read_fmnist(
     report = ReadReport(f"fmnist {root_uri}", strict=strict)
     cols: Dict[str, list] = {k: [] for k in ("id", "path", "label", "au", "au_mask", "domain", "split")}
     pixels = []
+    attr = class_attributes(attributes) if attributes else None
     for name in (("train", "test") if split == "all" else (split,)):
         images, labels = load_split(root_uri, name, storage)
         lab = labels.astype(np.int32)
@@ -104,8 +131,14 @@ def read_fmnist(
         cols["id"] += [f"fmnist/{name}/{i:05d}" for i in range(n)]
         cols["path"] += [None] * n
         cols["label"].append(lab)
-        cols["au"] += [None] * n
-        cols["au_mask"] += [None] * n
+        if attr is None:
+            cols["au"] += [None] * n
+            cols["au_mask"] += [None] * n
+        else:
+            cols["au"] += attr[labels].tolist()
+            cols["au_mask"] += np.ones_like(attr[labels], dtype=bool).tolist()
+            if name == "train":
+                lab = np.full_like(lab, -1)
         cols["domain"] += list(domain)
         cols["split"] += [name] * n
         pixels.append(images[..., None])
@@ -113,7 +146,7 @@ def read_fmnist(
     columns = dict(cols, label=np.concatenate(cols["label"]))
     table = index_table(
         columns,
-        index_metadata("fmnist", FMNIST_CLASSES),
+        index_metadata("fmnist", FMNIST_CLASSES, attr_ids(attributes) if attributes else ()),
         extra={"image": image_array(np.concatenate(pixels))},
     )
     return table, report

@@ -1,0 +1,123 @@
+"""prepare killed midway (SIGKILL) and rerun equals a clean run; reruns skip; bad reruns refused."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from distlm.images import synthetic as syn
+from distlm.prepare import prepare, read_manifest, read_shard, read_summary, shard_images, shard_names
+from distlm.prepare.layout import MANIFEST_DIR, SUMMARY_FILE
+from distlm.prepare.records import parquet_bytes
+
+N_IMAGES = 24
+SHARD = 2
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def noise_tree(tmp_path_factory) -> Path:
+    """Random-noise JPEGs (slow for the Haar cascade: ~0.1-0.3 s each) in nested folders."""
+    root = tmp_path_factory.mktemp("noise")
+    rng = np.random.default_rng(7)
+    for i in range(N_IMAGES):
+        sub = root / f"d{i % 3}" / ("deep" if i % 2 else "")
+        sub.mkdir(parents=True, exist_ok=True)
+        img = rng.integers(0, 255, (256, 256, 3), dtype=np.uint8)
+        (sub / f"img_{i:02d}.jpg").write_bytes(syn.encode(img, "JPEG", quality=80))
+    return root
+
+
+def _files(out: Path) -> dict:
+    names = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    return {n: (out / n).read_bytes() for n in names if not n.startswith("_prepare")}
+
+
+def _cli(src: Path, dst: Path) -> list:
+    return [sys.executable, "-m", "distlm.prepare", "--input", str(src), "--output", str(dst),
+            "--detector", "haar", "--shard-size", str(SHARD), "--size", "32", "--actors", "1",
+            "--address", "local", "--num-cpus", "2", "--log-every", "1"]
+
+
+@pytest.mark.slow
+def test_killed_midway_then_rerun_equals_clean_run(ray_local, noise_tree, tmp_path):
+    killed = tmp_path / "killed"
+    proc = subprocess.Popen(_cli(noise_tree, killed), cwd=ROOT, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 240
+        while not (killed / "part-00000.parquet").exists():
+            assert proc.poll() is None, "prepare exited before writing a shard"
+            assert time.monotonic() < deadline, "no shard within 240 s"
+            time.sleep(0.02)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        try:  # the Ray processes that driver started, by its process group
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    slices = -(-N_IMAGES // SHARD)
+    finished = len(list((killed / MANIFEST_DIR).glob("*.jsonl")))
+    assert 1 <= finished < slices, f"the kill came too late ({finished}/{slices} slices done)"
+    assert not (killed / SUMMARY_FILE).exists()
+
+    common = dict(detector="haar", shard_size=SHARD, size=32, actors=1)
+    resumed = prepare(str(noise_tree), str(killed), **common)
+    clean = prepare(str(noise_tree), str(tmp_path / "clean"), **common)
+    assert resumed == clean
+    assert resumed["inputs"] == N_IMAGES and resumed["slices"] == slices
+    assert _files(killed) == _files(tmp_path / "clean")  # byte-identical shards and manifest
+    ids = [r["id"] for r in read_manifest(str(killed))]
+    assert sorted(ids) == ids and len(set(ids)) == N_IMAGES  # none twice, none missing
+    assert not [p for p in killed.rglob(".*")]  # temporaries cleaned
+
+
+@pytest.mark.slow
+def test_rerun_skips_and_incompatible_rerun_refused(ray_local, noise_tree, tmp_path):
+    out = tmp_path / "out"
+    first = prepare(str(noise_tree), str(out), detector="none", shard_size=5, size=16)
+    stamps = {p: p.stat().st_mtime_ns for p in out.glob("part-*.parquet")}
+    assert first["written"] == N_IMAGES and len(stamps) == 5
+    again = prepare(str(noise_tree), str(out), detector="none", shard_size=5, size=16)
+    assert again == first
+    assert {p: p.stat().st_mtime_ns for p in out.glob("part-*.parquet")} == stamps
+    with pytest.raises(ValueError, match="different options"):
+        prepare(str(noise_tree), str(out), detector="none", shard_size=5, size=24)
+    (out / "part-00001.parquet").unlink()  # a lost shard is redone
+    assert prepare(str(noise_tree), str(out), detector="none", shard_size=5, size=16) == first
+    redone = prepare(str(noise_tree), str(out), detector="none", shard_size=5, size=24, overwrite=True)
+    assert redone["written"] == N_IMAGES
+    assert shard_images(read_shard(str(out), "part-00000.parquet")).shape[1:] == (24, 24, 3)
+    assert read_summary(str(out)) == redone
+
+
+def test_shard_parquet_round_trip_is_bit_exact():
+    from distlm.data.readers.schema import image_array
+
+    imgs = np.random.default_rng(1).integers(0, 256, (4, 227, 227, 3), dtype=np.uint8)
+    table = pa.table({"id": list("abcd"), "image": image_array(imgs),
+                      "box": pa.array([[1.5, 2.25, 3.0, 4.0]] * 4, pa.list_(pa.float32()))})
+    back = pq.read_table(pa.BufferReader(parquet_bytes(table)))
+    assert back.equals(table)
+    np.testing.assert_array_equal(shard_images(back), imgs)
+
+
+def test_duplicate_ids_refused(tmp_path):
+    index = pa.table({"id": ["a", "b", "a"], "path": ["x", "y", "z"]})
+    with pytest.raises(ValueError, match="duplicate ids"):
+        prepare(index, str(tmp_path / "o"), detector="none")
+
+
+def test_cli_needs_input_or_job():
+    res = subprocess.run([sys.executable, "-m", "distlm.prepare", "--output", "/tmp/x"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 2 and "--input" in res.stderr
