@@ -16,7 +16,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -33,22 +32,39 @@ def make_tree(folder: Path, count: int, side: int) -> None:
         (sub / f"{i:06d}.jpg").write_bytes(syn.encode(img, "JPEG", quality=85))
 
 
-def tree_rss(proc: psutil.Process) -> tuple:
+def _rss(pid: int) -> int:
+    """Resident set size of ``pid`` in bytes (Linux /proc), 0 if gone."""
     try:
-        procs = [proc] + proc.children(recursive=True)
-    except psutil.NoSuchProcess:
-        return 0, 0
-    total = 0
-    for p in procs:
-        try:
-            total += p.memory_info().rss
-        except psutil.NoSuchProcess:
-            pass
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def _children(pid: int) -> list:
+    kids = []
     try:
-        own = proc.memory_info().rss
-    except psutil.NoSuchProcess:
-        own = 0
-    return own, total
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            kids += [int(c) for c in (task / "children").read_text().split()]
+    except OSError:
+        pass
+    return kids
+
+
+def tree_rss(pid: int) -> tuple:
+    """``(rss of pid, rss of pid and all its descendants)``."""
+    seen, todo, total = set(), [pid], 0
+    while todo:
+        p = todo.pop()
+        if p in seen:
+            continue
+        seen.add(p)
+        total += _rss(p)
+        todo += _children(p)
+    return _rss(pid), total
 
 
 def run(src: Path, dst: Path, args: argparse.Namespace) -> tuple:
@@ -58,10 +74,9 @@ def run(src: Path, dst: Path, args: argparse.Namespace) -> tuple:
            "--log-every", "30"]
     t0 = time.perf_counter()
     child = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    proc = psutil.Process(child.pid)
     peak_own = peak_tree = 0
     while child.poll() is None:
-        own, total = tree_rss(proc)
+        own, total = tree_rss(child.pid)
         peak_own, peak_tree = max(peak_own, own), max(peak_tree, total)
         time.sleep(0.2)
     if child.returncode != 0:

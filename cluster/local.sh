@@ -15,6 +15,8 @@
 #   DISTLM_CLUSTER_DIR      state folder (default .cluster)
 #   DISTLM_CPUS_PER_NODE    logical CPUs per node (default 2)
 #   DISTLM_OBJECT_STORE_MB  object store per node in MiB (default 512)
+#   DISTLM_GPUS_PER_NODE    GPUs per node; unset: the head detects the host's GPUs and the
+#                           other nodes get 0, so one host's GPUs are not counted N times
 #   DISTLM_START_TIMEOUT    seconds to wait for a node to come up (default 120)
 #   DISTLM_DOWN_GRACE       seconds between SIGTERM and SIGKILL in `down` (default 10)
 #   DISTLM_PYTHON           python that has ray installed (default: .venv/bin/python of
@@ -125,12 +127,15 @@ start_node() {  # STATE NAME TMPDIR ARGS...: start one `ray start --block` in it
     --disable-usage-stats "$@" \
     </dev/null >"$state/logs/$name.log" 2>&1 &
   local pid=$! pgid="" tries=0
+  echo "$pid $(starttime "$pid") $name" >>"$state/pids"
   until [[ "$pgid" == "$pid" ]]; do  # setsid(2) runs just after the fork: wait for it
-    (( tries++ < 50 )) || die "$name: pid $pid did not become a group leader (pgid $pgid)"
+    if (( tries++ >= 50 )); then
+      echo "local.sh: $name: pid $pid did not become a group leader (pgid $pgid)" >&2
+      kill "$pid" 2>/dev/null || true; return 1
+    fi
     sleep 0.1; pgid="$(ps -o pgid= -p "$pid" | tr -d ' ')"
   done
   echo "$name $pid $(starttime "$pid")" >>"$state/nodes.txt"
-  echo "$pid $(starttime "$pid") $name" >>"$state/pids"
   if ! wait_started "$state/logs/$name.log" "$pid" "$name"; then return 1; fi
   record_tree "$state" "$name" "$pid"
 }
@@ -143,6 +148,8 @@ cmd_up() {
   if [[ -f "$state/nodes.txt" ]] && cmd_alive_any "$state"; then
     die "a cluster from $state is still running; run 'down' first"
   fi
+  if [[ -f "$state/nodes_link" ]]; then rm -rf "$(cat "$state/nodes_link")"; rm -f "$state/nodes_link"; fi
+  rm -rf "$state/nodes" "$state/logs"
   rm -f "$state/nodes.txt" "$state/pids" "$state/env" "$state/address" "$state/dashboard"
   local token; token="$("$PY" -c 'import secrets; print(secrets.token_hex(32))')"
   (umask 077; echo "$token" >"$state/auth_token")
@@ -161,12 +168,16 @@ cmd_up() {
   chmod 600 "$state/env"
   echo "$gcs" >"$state/address"
   echo "$dash" >"$state/dashboard"
-  start_node "$state" n0 "$tmproot/n0" --head --port "${ports[0]}" \
+  local head_gpus=() worker_gpus=(--num-gpus 0)
+  if [[ -n "${DISTLM_GPUS_PER_NODE:-}" ]]; then
+    head_gpus=(--num-gpus "$DISTLM_GPUS_PER_NODE"); worker_gpus=(--num-gpus "$DISTLM_GPUS_PER_NODE")
+  fi
+  start_node "$state" n0 "$tmproot/n0" --head --port "${ports[0]}" "${head_gpus[@]}" \
     --include-dashboard=true --dashboard-host 127.0.0.1 --dashboard-port "${ports[1]}" \
     --ray-client-server-port "${ports[2]}" || { cmd_down; die "head node failed to start"; }
   local i
   for (( i = 1; i < n; i++ )); do
-    start_node "$state" "n$i" "$tmproot/n$i" --address "$gcs" \
+    start_node "$state" "n$i" "$tmproot/n$i" --address "$gcs" "${worker_gpus[@]}" \
       || { cmd_down; die "worker node n$i failed to start"; }
   done
   echo "# local Ray cluster: $n node(s), state in $state"
@@ -190,8 +201,8 @@ cmd_status() {
   echo "env:       source $state/env"
   local name pid st dead=0 live
   while read -r name pid st; do
-    live="$(awk -v n="$name" '$3 == n {print $1}' "$state/pids" | while read -r p; do
-      if is_alive "$p"; then printf '%s ' "$p"; fi; done)"
+    live="$(awk -v n="$name" '$3 == n {print $1, $2}' "$state/pids" | while read -r p s; do
+      if is_alive "$p" "$s"; then printf '%s ' "$p"; fi; done)"
     if is_alive "$pid" "$st"; then echo "node $name: alive  pgid $pid  pids ${live:-none}"
     else echo "node $name: DEAD   pgid $pid  pids ${live:-none}"; dead=1; fi
   done <"$state/nodes.txt"

@@ -173,11 +173,13 @@ def add_face_crops(
     opts = _as_options(options)
     kwargs = dict(options=dataclasses.asdict(opts), **cropper_kwargs)
     kwargs.setdefault("num_threads", max(1, int(cpus_per_actor)))
+    import ray.data
+
     return ds.map_batches(
         FaceCropper,
         fn_constructor_kwargs=kwargs,
         batch_size=None,
         batch_format="pyarrow",
-        concurrency=actors,
+        compute=ray.data.ActorPoolStrategy(size=actors),
         num_cpus=cpus_per_actor,
     )

@@ -89,9 +89,9 @@ def prepare(input: Source, output: str, *, options: Optional[PrepareOptions] = N
 
         prepare("/data/megaface", "s3://bucket/megaface-227", detector="mtcnn", actors=4)
     """
-    opts = options or PrepareOptions.from_kwargs(**kwargs)
     if options is not None and kwargs:
         raise TypeError("pass either options= or keyword options, not both")
+    opts = options or PrepareOptions.from_kwargs(**kwargs)
     index = load_index(input, opts.storage)
     metadata = dict(index.schema.metadata or {})
     metadata[b"distlm.prepare"] = json.dumps(opts.fingerprint(), sort_keys=True).encode()

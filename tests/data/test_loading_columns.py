@@ -57,3 +57,19 @@ def test_grayscale_gets_a_channel_and_bad_images_raise():
     with pytest.raises(ValueError, match="different lengths"):
         domain_arrays(pa.table({"image": pa.FixedShapeTensorArray.from_numpy_ndarray(IMGS[:2]),
                                 "au": pa.array([[1.0], [1.0, 2.0]])}))
+
+
+def test_binary_layout_round_trips_through_parquet(tmp_path):
+    from distlm.data.loading.columns import image_binary_column
+
+    field, arr = image_binary_column(IMGS)
+    t = pa.Table.from_arrays([arr], schema=pa.schema([field]))
+    np.testing.assert_array_equal(image_array(t.slice(1, 3)), IMGS[1:4])
+    pq.write_table(t, tmp_path / "b.parquet")
+    back = pq.read_table(tmp_path / "b.parquet")
+    np.testing.assert_array_equal(image_array(back), IMGS)
+    variable = pa.Table.from_arrays([back.column("image").cast(pa.binary())],
+                                    schema=pa.schema([back.schema.field("image").with_type(pa.binary())]))
+    np.testing.assert_array_equal(image_array(variable), IMGS)
+    with pytest.raises(ValueError, match="distlm.shape"):
+        image_array(pa.table({"image": arr}))

@@ -201,16 +201,32 @@ def container_resources(template: Doc) -> Tuple[Dict[str, Any], Dict[str, Any]]:
     return res.get("requests", {}), res.get("limits", {})
 
 
-def parse_entrypoint(entrypoint: str) -> Tuple[str, str, List[str]]:
-    """``python -m MODULE JOB.yaml key=value ...`` -> (module, job path, overrides)."""
+def parse_entrypoint(entrypoint: str) -> Tuple[str, str, List[str], Dict[str, str]]:
+    """``python -m MODULE JOB.yaml [key=value | --set key=value | --flag value] ...``.
+
+    Returns (module, job path, overrides, other flags): the trainer takes overrides as
+    bare ``key=value`` words, ``distlm.prepare`` as ``--set key=value``.
+    """
     argv = shlex.split(entrypoint)
-    if len(argv) < 4 or argv[:2] != ["python", "-m"]:
+    if len(argv) < 4 or argv[:2] != ["python", "-m"] or argv[3].startswith("-"):
         raise ValueError(f"entrypoint is not 'python -m MODULE JOB.yaml ...': {entrypoint!r}")
-    overrides = argv[4:]
+    overrides: List[str] = []
+    flags: Dict[str, str] = {}
+    rest = argv[4:]
+    while rest:
+        word = rest.pop(0)
+        if word.startswith("--"):
+            value = rest.pop(0) if rest and not rest[0].startswith("--") else ""
+            if word == "--set":
+                overrides.append(value)
+            else:
+                flags[word] = value
+        else:
+            overrides.append(word)
     bad = [o for o in overrides if "=" not in o]
     if bad:
         raise ValueError(f"entrypoint arguments {bad} are not key=value overrides")
-    return argv[2], argv[3], overrides
+    return argv[2], argv[3], overrides, flags
 
 
 # --- job specs -------------------------------------------------------------------------

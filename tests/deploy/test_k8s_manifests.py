@@ -35,6 +35,7 @@ def test_renderings_cover_base_and_overlay() -> None:
     assert {"k8s/base", "k8s/overlays/cpu-small"} <= roots
     names = {(d["kind"], d["metadata"]["name"]) for _, d in RENDERED}
     for expected in [("RayCluster", "distlm"), ("RayJob", "distlm-prepare-rafdb"),
+                     ("RayJob", "distlm-prepare-emotionet"),
                      ("RayJob", "distlm-rafdb"), ("RayJob", "distlm-emotionet"),
                      ("PodMonitor", "distlm"), ("Secret", "distlm-s3")]:
         assert expected in names
@@ -118,7 +119,7 @@ def test_pods_have_shm_and_prometheus_annotations(label: str, doc: Dict[str, Any
 
 
 def _entry(doc: Dict[str, Any]) -> Tuple[str, Path, List[str]]:
-    module, job, overrides = dm.parse_entrypoint(doc["spec"]["entrypoint"])
+    module, job, overrides, _ = dm.parse_entrypoint(doc["spec"]["entrypoint"])
     return module, dm.REPO / job, overrides
 
 
@@ -126,12 +127,41 @@ def _entry(doc: Dict[str, Any]) -> Tuple[str, Path, List[str]]:
 def test_rayjob_entrypoint_names_a_job_spec_that_loads(label: str, doc: Dict[str, Any]) -> None:
     module, job, overrides = _entry(doc)
     assert module in ("distlm.train", "distlm.prepare"), label
+    if module == "distlm.prepare":
+        assert dm.parse_entrypoint(doc["spec"]["entrypoint"])[3].get("--output"), label
     assert job.parent == dm.JOBS, f"{label}: the job spec must live in jobs/: {job}"
     dm.load_spec(job, overrides)  # raises (naming the file) if missing or invalid
     spec = doc["spec"]
     assert ("rayClusterSpec" in spec) != ("clusterSelector" in spec), label
     if "rayClusterSpec" in spec:
         assert spec["shutdownAfterJobFinishes"] is True, label
+
+
+@pytest.mark.parametrize("root", dm.kustomize_roots(), ids=lambda p: str(p.relative_to(dm.REPO)))
+def test_training_reads_what_prepare_writes(root: Path) -> None:
+    """A prepare job writes OUTPUT/<role>/; the training job of the same spec reads there."""
+    jobs = [dm.parse_entrypoint(d["spec"]["entrypoint"]) for d in dm.render_kustomization(root)
+            if d["kind"] == "RayJob"]
+    outputs = {job: flags["--output"] for mod, job, _, flags in jobs if mod == "distlm.prepare"}
+    trains = [(job, ov) for mod, job, ov, _ in jobs if mod == "distlm.train"]
+    assert outputs and trains
+    for job, overrides in trains:
+        assert job in outputs, f"{root.name}: no prepare RayJob for {job}"
+        given = dict(o.split("=", 1) for o in overrides)
+        for role in ("labelled", "unlabelled", "test"):
+            assert given[f"data.{role}.format"] == "parquet", (job, role)
+            assert given[f"data.{role}.path"] == f"{outputs[job]}/{role}", (job, role)
+
+
+def test_entrypoint_parsing() -> None:
+    mod, job, ov, flags = dm.parse_entrypoint(
+        "python -m distlm.prepare jobs/x.yaml --output s3://b/o --set a.b=1 --align --actors 2")
+    assert (mod, job, ov) == ("distlm.prepare", "jobs/x.yaml", ["a.b=1"])
+    assert flags == {"--output": "s3://b/o", "--align": "", "--actors": "2"}
+    with pytest.raises(ValueError):
+        dm.parse_entrypoint("bash -c 'python train.py'")
+    with pytest.raises(ValueError):
+        dm.parse_entrypoint("python -m distlm.train jobs/x.yaml stray")
 
 
 def _gpu(res: Dict[str, Any]) -> float:
@@ -260,3 +290,17 @@ def test_example_secret_is_not_in_any_kustomization() -> None:
     for root in dm.kustomize_roots():
         (kust,) = dm.load_docs(root / "kustomization.yaml")
         assert not any("secret" in r for r in kust.get("resources", [])), root
+
+
+def test_trainer_exporter_listens_beyond_loopback_when_it_can() -> None:
+    """Prometheus scrapes the pod IP: once the spec has ``telemetry.host`` (the trainer
+    already reads it), every training RayJob must set it to a non-loopback address."""
+    from distlm.config import TelemetrySpec
+
+    if "host" not in TelemetrySpec.__dataclass_fields__:
+        return  # nothing to set yet: the exporter binds 127.0.0.1 (see docs/deploy.md)
+    for label, doc in JOB_DOCS:
+        module, _, overrides = _entry(doc)
+        if module == "distlm.train":
+            given = dict(o.split("=", 1) for o in overrides)
+            assert given.get("telemetry.host") not in (None, "127.0.0.1", "localhost"), label

@@ -127,3 +127,11 @@ def test_alignment_levels_the_eyes():
     assert abs(ys_red - ys_green) < 1.0
     xs_red = np.nonzero(out[..., 0] > 128)[1].mean()
     assert xs_red < 80  # image-left eye stays on the left
+
+
+def test_mtcnn_threads_pinned(detectors):
+    import tensorflow as tf
+
+    assert detectors["mtcnn"] is not None
+    assert tf.config.threading.get_intra_op_parallelism_threads() == 1
+    assert tf.config.threading.get_inter_op_parallelism_threads() == 1

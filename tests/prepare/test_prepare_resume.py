@@ -121,3 +121,80 @@ def test_cli_needs_input_or_job():
     res = subprocess.run([sys.executable, "-m", "distlm.prepare", "--output", "/tmp/x"], cwd=ROOT,
                          capture_output=True, text=True, timeout=120)
     assert res.returncode == 2 and "--input" in res.stderr
+
+
+@pytest.mark.slow
+def test_job_spec_prepares_each_source(ray_local, tmp_path):
+    from distlm.prepare.__main__ import main
+
+    for rel in ("lab/happy/0.png", "lab/sad/1.png", "lab/happy/2.png", "pool/a.png", "pool/sub/b.png"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_bytes(syn.encode(syn.gradient(40, 48), "PNG"))
+    job = tmp_path / "job.yaml"
+    job.write_text(
+        "name: prep\n"
+        f"data:\n  labelled: {{format: folder, path: {tmp_path / 'lab'}}}\n"
+        f"  unlabelled: {{format: images, path: {tmp_path / 'pool'}}}\n"
+        "  image_size: 32\n  class_names: [happy, sad]\n"
+        "selflabel: {enabled: true}\nloss: {aux: lm}\ntelemetry: {metrics_port: 0}\n")
+    out = tmp_path / "out"
+    assert main([str(job), "--output", str(out), "--detector", "none"]) == 0
+    lab = pa.concat_tables([read_shard(str(out / "labelled"), n) for n in shard_names(str(out / "labelled"))])
+    assert lab.column("id").to_pylist() == ["happy/0.png", "happy/2.png", "sad/1.png"]
+    assert lab.column("label").to_pylist() == [0, 0, 1]
+    assert shard_images(lab).shape == (3, 32, 32, 3)
+    pool = read_summary(str(out / "unlabelled"))
+    assert pool["inputs"] == 2 and pool["written"] == 2
+
+
+@pytest.fixture()
+def moto_s3(tmp_path):
+    """A ``moto_server`` on 127.0.0.1 (skipped if moto is not installed)."""
+    import socket
+
+    exe = str(Path(sys.executable).with_name("moto_server"))
+    if not Path(exe).exists():
+        pytest.skip("moto_server not installed")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([exe, "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    storage = {"endpoint_url": f"http://127.0.0.1:{port}", "key": "test", "secret": "test"}
+    try:
+        from distlm.data.fs import resolve
+
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                fs, _ = resolve("s3://bkt", storage)
+                fs.mkdir("bkt")
+                break
+            except OSError as err:
+                assert time.monotonic() < deadline, f"moto_server did not start: {err}"
+                time.sleep(0.3)
+        yield storage
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
+@pytest.mark.slow
+def test_s3_input_and_output(ray_local, moto_s3):
+    from distlm.data.fs import resolve
+
+    fs, _ = resolve("s3://bkt", moto_s3)
+    for i in range(3):
+        fs.pipe_file(f"bkt/in/sub/{i}.png", syn.encode(syn.gradient(30 + i, 40), "PNG"))
+    fs.pipe_file("bkt/in/bad.jpg", b"")
+    summary = prepare("s3://bkt/in", "s3://bkt/out", detector="none", size=16, shard_size=2, storage=moto_s3)
+    assert summary["inputs"] == 4 and summary["written"] == 3
+    assert summary["outcomes"]["unreadable"] == 1
+    rows = read_manifest("s3://bkt/out", moto_s3)
+    assert [r["id"] for r in rows] == ["bad.jpg", "sub/0.png", "sub/1.png", "sub/2.png"]
+    assert rows[0]["path"] == "s3://bkt/in/bad.jpg" and rows[0]["reason"] == "empty"
+    names = shard_names("s3://bkt/out", moto_s3)
+    assert names == ["part-00000.parquet", "part-00001.parquet"]
+    assert shard_images(read_shard("s3://bkt/out", names[1], moto_s3)).shape == (2, 16, 16, 3)
+    again = prepare("s3://bkt/in", "s3://bkt/out", detector="none", size=16, shard_size=2, storage=moto_s3)
+    assert again == summary

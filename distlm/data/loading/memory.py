@@ -24,14 +24,20 @@ def as_arrays(data: Rows, side: str) -> DomainArrays:
     return data if isinstance(data, DomainArrays) else domain_arrays(data, source=f"{side} table")
 
 
+def _tensor(a: np.ndarray, device: Device) -> torch.Tensor:
+    """Arrow-backed arrays are read-only: copy those once, share the others."""
+    a = np.ascontiguousarray(a)
+    return torch.from_numpy(a if a.flags.writeable else a.copy()).to(device)
+
+
 class _Store:
     """One domain's arrays as tensors on ``device``, gathered by row indices."""
 
     def __init__(self, arrays: DomainArrays, device: Device) -> None:
-        self.images = torch.from_numpy(np.ascontiguousarray(arrays.images)).to(device)
-        self.labels = torch.from_numpy(arrays.labels).to(device)
-        self.au = torch.from_numpy(arrays.au).to(device)
-        self.au_mask = torch.from_numpy(arrays.au_mask).to(device)
+        self.images = _tensor(arrays.images, device)
+        self.labels = _tensor(arrays.labels, device)
+        self.au = _tensor(arrays.au, device)
+        self.au_mask = _tensor(arrays.au_mask, device)
         self.n = len(arrays)
 
     def gather(self, rows: np.ndarray) -> DomainBatch:

@@ -9,13 +9,12 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence, Tuple, Union
+from typing import Any, Iterable, Sequence, Tuple
 
 import numpy as np
 import torch
 
 NORM_STATS_FILE = "norm_stats.json"
-ArrayLike = Union[np.ndarray, torch.Tensor]
 
 
 @dataclass(frozen=True)

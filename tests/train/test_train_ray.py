@@ -1,0 +1,101 @@
+"""The trainer through Ray Train (TorchTrainer, gloo, CPU workers). One Ray
+session and four short runs for the module, each checked for several things:
+
+* ``straight``: 2 workers, 2 epochs, Prometheus on — checkpoint, metrics,
+  evaluation history, resolved spec, and the metrics endpoint during the run;
+* ``first``: 2 workers, 1 epoch; ``resumed``: ``first`` + ``--resume`` to 2
+  epochs — equal to ``straight`` bit for bit;
+* ``single``: 1 worker with the whole batch, 1 epoch — equal to ``first``
+  (2 workers with half the batch each) to 1e-5.
+"""
+import os
+import threading
+import time
+import urllib.request
+
+import pytest
+import ray
+import torch
+
+from distlm.train.checkpoint import load_state
+from distlm.train.driver import build_trainer, save_resolved_spec
+
+from conftest import free_port, job
+
+pytestmark = pytest.mark.slow
+BASE = ("fmnist/lm_ssl_ema.yaml", "scheduler.name=none", "scaling.num_workers=2")
+PORT = free_port()
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    store = str(tmp_path_factory.mktemp("runs"))
+    ray.init(num_cpus=4, include_dashboard=False, log_to_driver=False)
+    out = {"store": store, "scraped": []}
+
+    def fit(name, *over, resume=None):
+        spec = job(*BASE, f"run.name={name}", *over, storage=store)
+        out[f"{name}_spec"] = save_resolved_spec(spec)
+        result = build_trainer(spec, resume).fit()
+        assert result.error is None, result.error
+        out[name] = result
+        out[f"{name}_state"] = load_state(result.checkpoint.path)
+
+    poller = threading.Thread(target=_poll, args=(out["scraped"],), daemon=True)
+    poller.start()
+    fit("straight", "train.epochs=2", f"telemetry.metrics_port={PORT}")
+    poller.join(timeout=5)
+    fit("first", "train.epochs=1")
+    fit("resumed", "train.epochs=2", resume=out["first"].checkpoint.path)
+    fit("single", "train.epochs=1", "scaling.num_workers=1")
+    yield out
+    ray.shutdown()
+
+
+def _poll(scraped):
+    deadline = time.time() + 300
+    while time.time() < deadline and not scraped:
+        try:
+            body = urllib.request.urlopen(f"http://127.0.0.1:{PORT}/metrics", timeout=2).read().decode()
+            if "distlm_train_step " in body and "distlm_train_loss{" in body:
+                scraped.append(body)
+        except OSError:
+            pass
+        time.sleep(0.1)
+
+
+def test_end_to_end_writes_checkpoint_metrics_and_spec(runs):
+    result, state = runs["straight"], runs["straight_state"]
+    assert os.path.exists(runs["straight_spec"])
+    assert result.metrics["epoch"] == 2 and 0.0 <= result.metrics["test_acc"] <= 1.0
+    assert state["epoch"] == 2 and state["spec"]["name"] == "fmnist-lm-ssl-ema"
+    assert len(state["history"]["eval"]) == 2
+    assert state["objective"]["aux.centroids.present"].any()
+    losses = state["history"]["loss_supervised"]
+    assert sum(losses[-3:]) / 3 < losses[0]
+
+
+def test_prometheus_endpoint_answered_during_the_run(runs):
+    assert runs["scraped"], "no scrape of the trainer's metrics succeeded during the run"
+    body = runs["scraped"][0]
+    for name in ("distlm_train_images_per_second", 'distlm_train_loss{term="loss_aux"}',
+                 'distlm_train_lambda{which="lambda2"}', "distlm_train_centroid_drift",
+                 "distlm_train_selflabel_class_total", "distlm_train_selflabel_confidence",
+                 "distlm_train_data_wait_seconds_bucket"):
+        assert name in body, name
+
+
+def test_resume_equals_straight_run(runs):
+    straight, resumed = runs["straight_state"], runs["resumed_state"]
+    assert resumed["epoch"] == 2 and resumed["step"] == straight["step"]
+    for part in ("model", "objective"):
+        for k, v in straight[part].items():
+            torch.testing.assert_close(resumed[part][k], v, rtol=0, atol=0, msg=f"{part}.{k}")
+
+
+def test_two_workers_with_half_batches_equal_one_worker(runs):
+    one, two = runs["single_state"], runs["first_state"]
+    assert one["step"] == two["step"] > 0
+    for part in ("model", "objective"):
+        for k, v in one[part].items():
+            torch.testing.assert_close(two[part][k], v, rtol=1e-5, atol=1e-5, msg=f"{part}.{k}")
