@@ -101,6 +101,8 @@ class SchedulerSpec:
 @dataclass
 class TrainSpec:
     epochs: int = 1
+    augment: str = "none"                   # labelled-view augmentation (distlm.data.loading AUGMENTATIONS)
+    augment_unlabelled: Optional[str] = None  # None: same as augment
     steps_per_epoch: Optional[int] = None   # optional cap
     batch_size: int = 128                   # global, labelled + unlabelled
     amp: bool = False
@@ -136,7 +138,8 @@ class RunSpec:
 
 @dataclass
 class TelemetrySpec:
-    metrics_port: int = 8000                # Prometheus exporter; 0 = disabled
+    metrics_port: int = 8000                # Prometheus exporter; 0 = disabled, -1 = any free port
+    host: str = "127.0.0.1"                 # interface to bind; 0.0.0.0 on Kubernetes for scraping
     log_every: int = 50                     # steps between metric updates
 
 

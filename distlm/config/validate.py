@@ -54,8 +54,8 @@ def _ranges(spec: JobSpec) -> Iterator[Problem]:
         yield "loss.ema_momentum", f"must be in [0, 1), got {spec.loss.ema_momentum!r}"
     if not 0.0 < spec.loss.center_alpha <= 1.0:
         yield "loss.center_alpha", f"must be in (0, 1], got {spec.loss.center_alpha!r}"
-    if not 0 <= spec.telemetry.metrics_port <= 65535:
-        yield "telemetry.metrics_port", f"must be a port in 0..65535, got {spec.telemetry.metrics_port!r}"
+    if not -1 <= spec.telemetry.metrics_port <= 65535:
+        yield "telemetry.metrics_port", f"must be a port in 0..65535 (0 off, -1 any free), got {spec.telemetry.metrics_port!r}"
     b1, b2 = spec.optim.betas
     if not (0.0 <= b1 < 1.0 and 0.0 <= b2 < 1.0):
         yield "optim.betas", f"each beta must be in [0, 1), got {list(spec.optim.betas)!r}"
@@ -139,7 +139,16 @@ def _scaling(spec: JobSpec) -> Iterator[Problem]:
         yield "train.batch_size", str(err)
 
 
-RULES: List[Rule] = [_positive, _ranges, _sources, _scenario, _ssl, _scaling]
+def _augment(spec: JobSpec) -> Iterator[Problem]:
+    from distlm.data.loading.augment import AUGMENTATIONS  # registry of batch augmentations
+
+    for key, name in [("train.augment", spec.train.augment),
+                      ("train.augment_unlabelled", spec.train.augment_unlabelled)]:
+        if name is not None and name not in AUGMENTATIONS:
+            yield key, f"unknown augmentation {name!r}; known: {', '.join(AUGMENTATIONS.list())}"
+
+
+RULES: List[Rule] = [_positive, _ranges, _sources, _scenario, _ssl, _scaling, _augment]
 
 
 def problems(spec: JobSpec) -> List[Problem]:

@@ -65,8 +65,7 @@ class Worker:
         self.with_unlabelled = objective_probe.uses_unlabelled
         self.memory = read_memory(spec, self.with_unlabelled) if self.kind == "memory" else None
         self.norm = norm or (norm_from_arrays(self.memory.labelled) if self.memory else NormStats.unit(spec.data.channels))
-        aug = getattr(spec.train, "augment", "none")
-        aug_u = getattr(spec.train, "augment_unlabelled", None)
+        aug, aug_u = spec.train.augment, spec.train.augment_unlabelled
         self.loader = make_loader(spec, rank, world, self.device, self.norm, self.memory,
                                   self.with_unlabelled, aug, aug_u)
         steps = self.loader.steps_per_epoch or spec.train.steps_per_epoch or 1
@@ -192,7 +191,7 @@ def train_loop_per_worker(config: Dict[str, Any]) -> None:
     if rank == 0 and spec.telemetry.metrics_port:
         from distlm.telemetry.server import start_metrics_server
 
-        port = start_metrics_server(spec.telemetry.metrics_port, getattr(spec.telemetry, "host", "127.0.0.1"))
+        port = start_metrics_server(spec.telemetry.metrics_port, spec.telemetry.host)
         log.info("metrics on port %s", port)
     test_shard = None if w.memory is not None else _maybe_shard("test")
     last = spec.train.epochs

@@ -1,7 +1,6 @@
 """Every awkward input is accounted for in the manifest; crops are the astronaut's face."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import cv2
 import numpy as np

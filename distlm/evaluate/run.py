@@ -1,0 +1,115 @@
+"""Evaluate a checkpoint on a job's test set; tables, CSV/JSON and plots."""
+from __future__ import annotations
+
+import csv
+import json
+import os
+import tempfile
+from typing import Any, Dict, Optional
+
+import numpy as np
+import torch
+
+from distlm.config import spec_from_dict
+from distlm.data.loading import NormStats
+from distlm.evaluate import plots
+from distlm.metrics import format_table1, format_table2
+from distlm.models import create_model
+from distlm.train.checkpoint import load_state
+from distlm.train.data import loader_kind, read_memory, test_batches
+from distlm.train.evaluate import evaluate
+
+
+def fetch_checkpoint(path: str, storage: Optional[Dict[str, Any]] = None) -> str:
+    """A local copy of a checkpoint directory or file (``s3://`` fetched)."""
+    if "://" not in path:
+        return path
+    from distlm.data.fs import resolve
+
+    fs, root = resolve(path, storage)
+    local = tempfile.mkdtemp(prefix="distlm-ckpt-")
+    name = root.rstrip("/").rsplit("/", 1)[-1]
+    if fs.isdir(root):
+        fs.get(root.rstrip("/") + "/", local, recursive=True)
+        return local
+    fs.get(root, os.path.join(local, name))
+    return os.path.join(local, name)
+
+
+def load_model(state: Dict[str, Any], device) -> torch.nn.Module:
+    spec = spec_from_dict(state["spec"])
+    model = create_model(spec).to(device)
+    model.load_state_dict(state["model"])
+    return model.eval()
+
+
+def evaluate_checkpoint(checkpoint: str, spec, out_dir: str, device: str = "cpu",
+                        method: Optional[str] = None, framework: str = "") -> Dict[str, Any]:
+    """Metrics of ``checkpoint`` on ``spec``'s test set, written to ``out_dir``."""
+    state = load_state(fetch_checkpoint(checkpoint, _storage(spec)))
+    model = load_model(state, device)
+    norm = NormStats(mean=state["norm"]["mean"], std=state["norm"]["std"])
+    if loader_kind(spec) != "memory":
+        raise NotImplementedError("evaluate reads in-memory test sets; Parquet test sets: see docs/evaluate.md")
+    memory = read_memory(spec, with_unlabelled=False)
+    if memory.test is None:
+        raise ValueError(f"job {spec.name!r} has no data.test source to evaluate on")
+    result = evaluate(model, test_batches(memory, 0, 1), spec, norm, device, collect_embeddings=3000)
+    plots.ensure_dir(out_dir)
+    emb, targets = result.pop("embeddings", None), result.pop("targets", None)
+    metrics = {k: v for k, v in result.items()}
+    row = {"method": method or spec.name, "framework": framework or _framework(spec), **metrics}
+    names = spec.data.class_names or [str(i) for i in range(spec.num_outputs)]
+    files = {}
+    if spec.scenario == "aus":
+        table = format_table2([{**row, "f1": {int(k[5:]): v for k, v in metrics.items() if k.startswith("f1_AU")}}],
+                              au_ids=spec.data.au_ids)
+        files["au_f1"] = plots.au_f1({k: v for k, v in metrics.items() if k.startswith("f1_AU")},
+                                     os.path.join(out_dir, "au_f1.png"))
+    else:
+        table = format_table1([row])
+        cm = _confusion(model, memory, spec, norm, device)
+        files["confusion"] = plots.confusion(cm, names, os.path.join(out_dir, "confusion.png"))
+    cents = _centroids(state)
+    if emb is not None and spec.scenario != "aus":
+        files["embedding"] = plots.embedding(emb.numpy(), targets.numpy(), cents, names,
+                                             os.path.join(out_dir, "embedding.png"))
+    files["training"] = plots.training(state.get("history", {}), os.path.join(out_dir, "training.png"))
+    with open(os.path.join(out_dir, "metrics.json"), "w") as f:
+        json.dump({"row": row, "files": files, "epoch": state["epoch"], "step": state["step"]}, f, indent=2)
+    with open(os.path.join(out_dir, "metrics.csv"), "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(row))
+        w.writeheader()
+        w.writerow(row)
+    return {"row": row, "table": table, "files": files}
+
+
+def _storage(spec):
+    from distlm.train.data import storage_options
+
+    return storage_options(spec)
+
+
+def _framework(spec) -> str:
+    if spec.scenario == "aus":
+        return "T." if spec.selflabel.enabled else "Sv"
+    return "SSL" if spec.selflabel.enabled else "Superv"
+
+
+def _centroids(state) -> Optional[np.ndarray]:
+    obj = state.get("objective", {})
+    for key in ("aux.centroids.centroids", "aux.centers"):
+        if key in obj and obj[key].numel():
+            return obj[key].float().numpy()
+    return None
+
+
+@torch.no_grad()
+def _confusion(model, memory, spec, norm, device) -> np.ndarray:
+    from distlm.metrics import ExpressionMetrics
+    from distlm.train.evaluate import predict_batch
+
+    m = ExpressionMetrics(spec.num_outputs, ignore_index=-1)
+    for b in test_batches(memory, 0, 1):
+        m.update(predict_batch(model, b["images"], norm, device).logits.float().cpu(), torch.as_tensor(b["labels"]))
+    return m.confmat.numpy()
