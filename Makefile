@@ -1,11 +1,15 @@
-# Two entry points: `make demo` and `make test`. Each bootstraps what it needs.
-SHELL := /bin/bash
+# Two entry points: `make demo` and `make test`. Each bootstraps what it needs:
+# the virtualenv with the package and its extras, Debian's Fashion-MNIST (real data
+# for the demo and tests) and Prometheus (a real server for the telemetry tests).
+SHELL  := /bin/bash
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 FMNIST := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+PYTEST_ARGS ?=
 
-.PHONY: setup data demo test bench clean
+.PHONY: setup data servers demo test bench clean
 
 $(VENV)/.stamp: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,15 +20,22 @@ $(VENV)/.stamp: pyproject.toml
 setup: $(VENV)/.stamp
 
 $(FMNIST):
-	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq dataset-fashion-mnist
 
 data: $(FMNIST)
+
+/usr/bin/prometheus:
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends prometheus
+
+servers: /usr/bin/prometheus
 
 demo: setup data
 	$(PY) -m distlm.demo
 
-test: setup data
-	$(PY) -m pytest -q tests
+test: setup data servers
+	$(PY) -m pytest -q $(PYTEST_ARGS) tests
 
 bench: setup data
 	$(PY) benchmarks/bench_losses.py
