@@ -9,14 +9,23 @@ Two paths, chosen by :func:`loader_kind`:
 * ``ray`` — face crops in Parquet (``distlm.prepare`` output), 400k-1M images:
   the driver passes Ray Datasets to the ``TorchTrainer`` and each worker streams
   its own disjoint shard (``ray.train.get_dataset_shard``).
+
+Sources that index raw image files (``rafdb``, ``folder``, ``images``...) are refused
+with :class:`RawImagesError`: crop them first with ``python -m distlm.prepare``.
+
+A source that mixes ``split`` values (RAF-DB, BP4D folds...) gives only its ``train``
+rows to training (labelled, unlabelled) and only its ``test`` rows to the test set
+(:func:`split_for`); a source of one split is used whole.
 """
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any, Dict, Iterator, Optional
+from typing import Any, Dict, Iterable, Iterator, List, Optional
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from distlm.data.loading import (DevicePipeline, DomainArrays, LoaderSpec, NormStats,
                                  compute_norm_stats, domain_arrays, make_memory_loader,
@@ -24,11 +33,109 @@ from distlm.data.loading import (DevicePipeline, DomainArrays, LoaderSpec, NormS
 from distlm.data.readers.dataset import read_table
 
 MEMORY_FORMATS = ("fmnist",)
+CROP_FORMATS = ("parquet",)  # pixels in the index: distlm.prepare output
+SIDES = ("labelled", "unlabelled", "test")
+SPLIT_OF_SIDE = {"labelled": "train", "unlabelled": "train", "test": "test"}
+
+
+class RawImagesError(ValueError):
+    """A data source indexes image files instead of holding crops (run ``distlm.prepare``)."""
 
 
 def loader_kind(spec) -> str:
     """``memory`` for in-memory sources, ``ray`` for everything else."""
     return "memory" if spec.data.labelled.format in MEMORY_FORMATS else "ray"
+
+
+def sources(spec) -> List[tuple]:
+    """``[(side, SourceSpec), ...]`` for the sides the job sets."""
+    return [(side, getattr(spec.data, side)) for side in SIDES if getattr(spec.data, side, None) is not None]
+
+
+def check_sources(spec) -> None:
+    """Fail fast, before any worker starts, on sources without pixels.
+
+    Raises:
+        RawImagesError: naming each raw-image source and the ``prepare`` command.
+    """
+    raw = [(side, src) for side, src in sources(spec) if src.format not in MEMORY_FORMATS + CROP_FORMATS]
+    if raw:
+        listed = ", ".join(f"data.{side} ({src.format}: {src.path})" for side, src in raw)
+        raise RawImagesError(
+            f"job {spec.name!r}: {listed} index image files; the trainer reads face crops. "
+            f"Run `python -m distlm.prepare JOB.yaml --output DST` and point each of them at "
+            f"`{{format: parquet, path: DST/<side>}}` (see docs/prepare.md)")
+
+
+def split_for(side: str, present: Iterable[Optional[str]]) -> Optional[str]:
+    """The ``split`` value the rows of ``side`` must have, or None for all rows.
+
+    A source whose rows carry both ``train`` and ``test`` (``present``) gives its
+    ``train`` rows to labelled/unlabelled and its ``test`` rows to test.
+    """
+    return SPLIT_OF_SIDE[side] if {"train", "test"} <= set(present) else None
+
+
+def _table_split(table: pa.Table, side: str) -> pa.Table:
+    if "split" not in table.column_names:
+        return table
+    want = split_for(side, pc.unique(table.column("split")).to_pylist())
+    return table if want is None else table.filter(pc.equal(table.column("split"), want))
+
+
+def parquet_dataset(path: str, storage: Optional[Dict[str, Any]] = None):
+    """``pyarrow.dataset`` of the ``*.parquet`` shards under ``path`` (local or ``s3://``)."""
+    import pyarrow.dataset as pads
+
+    from distlm.data.fs import resolve
+
+    fs, root = resolve(path, storage)
+    try:
+        return pads.dataset(root, filesystem=fs, format="parquet", exclude_invalid_files=False)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path}: no Parquet shards (run python -m distlm.prepare)") from None
+
+
+def parquet_split(path: str, side: str, storage: Optional[Dict[str, Any]] = None) -> Optional[str]:
+    """:func:`split_for` of a Parquet source, from its ``split`` column alone."""
+    ds = parquet_dataset(path, storage)
+    if "split" not in ds.schema.names:
+        return None
+    present = pc.unique(ds.to_table(columns=["split"]).column("split")).to_pylist()
+    return split_for(side, present)
+
+
+def parquet_batches(path: str, storage: Optional[Dict[str, Any]] = None, split: Optional[str] = None,
+                    batch_size: int = 512, limit: Optional[int] = None) -> Iterator[Dict[str, np.ndarray]]:
+    """Shards under ``path`` read with pyarrow in batches (no Ray), in file order, as
+    ``{"images": (b, H, W, C) uint8, "labels": (b,), "au": (b, M), "au_mask": (b, M)}``;
+    only rows of ``split`` when given, at most ``limit`` rows."""
+    ds = parquet_dataset(path, storage)
+    cols = [c for c in ("image", "label", "au", "au_mask") if c in ds.schema.names]
+    if "image" not in cols:
+        raise RawImagesError(f"{path}: Parquet without an 'image' column; crop it with distlm.prepare")
+    flt = pc.field("split") == split if split else None
+    schema = ds.schema.select(cols)  # keeps the image shape (field metadata)
+    seen = 0
+    for rb in ds.to_batches(columns=cols, filter=flt, batch_size=batch_size):
+        if limit is not None and seen >= limit:
+            return
+        if not rb.num_rows:
+            continue
+        table = pa.Table.from_arrays(rb.columns, schema=schema)
+        if limit is not None:
+            table = table.slice(0, limit - seen)
+        seen += table.num_rows
+        a = domain_arrays(table, path)
+        yield {"images": a.images, "labels": a.labels, "au": a.au, "au_mask": a.au_mask}
+
+
+def crops_norm(spec, sample: int = 8192) -> NormStats:
+    """Normalisation statistics of up to ``sample`` labelled training crops (ray path)."""
+    src = spec.data.labelled
+    storage = storage_options(spec) if src.path.startswith("s3://") else None
+    split = parquet_split(src.path, "labelled", storage)
+    return compute_norm_stats(b["images"] for b in parquet_batches(src.path, storage, split, limit=sample))
 
 
 def storage_options(spec) -> Optional[Dict[str, Any]]:
@@ -57,8 +164,10 @@ class MemoryData:
 
 
 def read_memory(spec, with_unlabelled: bool) -> MemoryData:
-    """Read labelled (+ unlabelled) and test arrays of an in-memory source."""
-    table = read_table(reader_spec(spec, spec.data.labelled, "labelled"))
+    """Read labelled (+ unlabelled) and test arrays of an in-memory source
+    (each source cut to its side's rows by :func:`split_for`)."""
+    check_sources(spec)
+    table = _table_split(read_table(reader_spec(spec, spec.data.labelled, "labelled")), "labelled")
     labelled = domain_arrays(table, spec.data.labelled.path, domain="labelled")
     unlabelled = None
     if with_unlabelled:
@@ -66,7 +175,7 @@ def read_memory(spec, with_unlabelled: bool) -> MemoryData:
         if "domain" in table.column_names:
             parts.append(domain_arrays(table, spec.data.labelled.path, domain="unlabelled"))
         if spec.data.unlabelled is not None:
-            t = read_table(reader_spec(spec, spec.data.unlabelled, "unlabelled"))
+            t = _table_split(read_table(reader_spec(spec, spec.data.unlabelled, "unlabelled")), "unlabelled")
             parts.append(domain_arrays(t, spec.data.unlabelled.path))
         parts = [p for p in parts if len(p)]
         if parts:
@@ -78,7 +187,8 @@ def read_memory(spec, with_unlabelled: bool) -> MemoryData:
             )
     test = None
     if spec.data.test is not None:
-        test = domain_arrays(read_table(reader_spec(spec, spec.data.test, "test")), spec.data.test.path)
+        t = _table_split(read_table(reader_spec(spec, spec.data.test, "test")), "test")
+        test = domain_arrays(t, spec.data.test.path)
     return MemoryData(labelled, unlabelled, test)
 
 
@@ -103,7 +213,11 @@ def make_loader(spec, rank: int, world: int, device, norm: NormStats, memory: Op
 def test_batches(memory: Optional[MemoryData], rank: int, world: int, batch_size: int = 512,
                  shard=None) -> Iterator[Dict[str, np.ndarray]]:
     """This worker's share of the test set as dicts of numpy arrays
-    (``images (b, H, W, C) uint8``, ``labels``, ``au``, ``au_mask``)."""
+    (``images (b, H, W, C) uint8``, ``labels``, ``au``, ``au_mask``).
+
+    ``shard``: the whole test set as a Ray ``DataIterator`` (the trainer does not split
+    it, so no row is dropped); in deterministic order, this worker takes batches
+    ``rank, rank + world, ...``."""
     if memory is not None:
         if memory.test is None:
             return
@@ -118,6 +232,8 @@ def test_batches(memory: Optional[MemoryData], rank: int, world: int, batch_size
     from distlm.data.loading.columns import arrow_to_tensors
     import pyarrow as pa
 
-    for batch in shard.iter_batches(batch_size=batch_size, batch_format="pyarrow"):
+    for i, batch in enumerate(shard.iter_batches(batch_size=batch_size, batch_format="pyarrow")):
+        if i % world != rank:
+            continue
         tensors = arrow_to_tensors(pa.Table.from_batches([batch]) if not isinstance(batch, pa.Table) else batch)
         yield {k: v.numpy() for k, v in tensors.items()}

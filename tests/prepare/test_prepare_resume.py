@@ -102,13 +102,17 @@ def test_rerun_skips_and_incompatible_rerun_refused(ray_local, noise_tree, tmp_p
 
 def test_shard_parquet_round_trip_is_bit_exact():
     from distlm.data.readers.schema import image_array
+    from distlm.prepare.records import binary_images
 
     imgs = np.random.default_rng(1).integers(0, 256, (4, 227, 227, 3), dtype=np.uint8)
-    table = pa.table({"id": list("abcd"), "image": image_array(imgs),
-                      "box": pa.array([[1.5, 2.25, 3.0, 4.0]] * 4, pa.list_(pa.float32()))})
+    tensor = pa.table({"id": list("abcd"), "image": image_array(imgs),
+                       "box": pa.array([[1.5, 2.25, 3.0, 4.0]] * 4, pa.list_(pa.float32()))})
+    table = binary_images(tensor)
+    assert table.schema.field("image").type == pa.binary(227 * 227 * 3)
     back = pq.read_table(pa.BufferReader(parquet_bytes(table)))
-    assert back.equals(table)
+    assert back.equals(table) and back.schema.field("image").metadata == table.schema.field("image").metadata
     np.testing.assert_array_equal(shard_images(back), imgs)
+    np.testing.assert_array_equal(shard_images(tensor), imgs)  # older tensor-column shards still read
 
 
 def test_duplicate_ids_refused(tmp_path):

@@ -130,15 +130,15 @@ def read_fmnist(
         n = len(lab)
         cols["id"] += [f"fmnist/{name}/{i:05d}" for i in range(n)]
         cols["path"] += [None] * n
-        cols["label"].append(lab)
         if attr is None:
             cols["au"] += [None] * n
             cols["au_mask"] += [None] * n
         else:
             cols["au"] += attr[labels].tolist()
             cols["au_mask"] += np.ones_like(attr[labels], dtype=bool).tolist()
-            if name == "train":
+            if name == "train":  # the transfer protocol: attribute vectors only
                 lab = np.full_like(lab, -1)
+        cols["label"].append(lab)
         cols["domain"] += list(domain)
         cols["split"] += [name] * n
         pixels.append(images[..., None])

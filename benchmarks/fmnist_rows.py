@@ -1,0 +1,51 @@
+"""The rows of the two Fashion-MNIST experiments (issue 6): each row is a job spec.
+
+Experiment 1 (table 1 analogue): ``jobs/fmnist/<row>.yaml``.
+Experiment 2 (table 2 analogue): ``jobs/fmnist/attributes/<row without attr_>.yaml``.
+"""
+from __future__ import annotations
+
+from typing import Dict, List, NamedTuple
+
+
+class Row(NamedTuple):
+    job: str          # path under jobs/
+    label: str        # the table's method column
+    framework: str    # Superv | SSL | Sv | T
+
+
+EXP1: Dict[str, Row] = {
+    "ce": Row("fmnist/ce.yaml", "CE only", "Superv"),
+    "ce_center": Row("fmnist/ce_center.yaml", "CE + center loss", "Superv"),
+    "ce_island": Row("fmnist/ce_island.yaml", "CE + island loss", "Superv"),
+    "ce_lm": Row("fmnist/ce_lm.yaml", "CE + LM loss", "Superv"),
+    "pseudo_label": Row("fmnist/pseudo_label.yaml", "Pseudo-Label", "SSL"),
+    "center_ssl": Row("fmnist/center_ssl.yaml", "CE + center loss", "SSL"),
+    "island_ssl": Row("fmnist/island_ssl.yaml", "CE + island loss", "SSL"),
+    "lm_ssl_batch": Row("fmnist/lm_ssl_batch.yaml", "CE + LM loss, batch centroids", "SSL"),
+    "lm_ssl_ema": Row("fmnist/lm_ssl_ema.yaml", "CE + LM loss, EMA centroids", "SSL"),
+    "ce_all": Row("fmnist/ce_all.yaml", "CE on all 60,000 labels (upper bound)", "Superv"),
+}
+EXP2: Dict[str, Row] = {
+    "attr_bce": Row("fmnist/attributes/bce.yaml", "BCE only", "Sv"),
+    "attr_center": Row("fmnist/attributes/center.yaml", "BCE + center loss", "T."),
+    "attr_island": Row("fmnist/attributes/island.yaml", "BCE + island loss", "T."),
+    "attr_lm": Row("fmnist/attributes/lm.yaml", "BCE + LM loss", "T."),
+}
+ROWS: Dict[str, Row] = {**EXP1, **EXP2}
+QUICK_ROWS: List[str] = ["ce", "lm_ssl_batch", "lm_ssl_ema", "ce_all", "attr_bce", "attr_lm"]
+# the embedding figure (fig. 2a analogue) compares these two rows (first present of each)
+EMBED_PAIR = (("ce",), ("lm_ssl_ema", "lm_ssl_batch"))
+
+
+def parse_rows(text: str) -> List[str]:
+    """``"ce,lm_ssl_batch"`` / ``"all"`` / ``"exp1"`` / ``"exp2"`` → row names, checked."""
+    if text in ("all", ""):
+        return list(ROWS)
+    if text in ("exp1", "exp2"):
+        return list(EXP1 if text == "exp1" else EXP2)
+    rows = [r.strip() for r in text.split(",") if r.strip()]
+    unknown = [r for r in rows if r not in ROWS]
+    if unknown:
+        raise SystemExit(f"unknown rows {unknown}; known: {', '.join(ROWS)} (or all, exp1, exp2)")
+    return rows

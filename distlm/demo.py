@@ -1,0 +1,216 @@
+"""``make demo``: CE vs. LM-SSL on Fashion-MNIST, through the trainer on a local Ray.
+
+A short version of experiment 1 of ``docs/results.md`` (100 labels per class, the
+other 59,000 training images unlabelled, the official test set): the two job specs
+``jobs/fmnist/ce.yaml`` and ``jobs/fmnist/lm_ssl_ema.yaml`` run one after the other
+as 2-worker ``TorchTrainer`` s on a local ``ray.init()``, under the same step
+budget and labelled batch. It prints the table and writes the figures::
+
+    python -m distlm.demo                  # ~ a few minutes on 2 CPU cores
+    python -m distlm.demo --steps 1000 --out demo-out
+
+The run helpers here (:func:`apply_budget`, :func:`run_on_ray`,
+:func:`run_in_process`) are shared with ``benchmarks/fmnist_experiments.py``.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence
+
+import numpy as np
+
+from distlm.config import load_job, spec_from_dict, spec_to_dict
+
+JOBS = Path(__file__).resolve().parents[1] / "jobs"
+LABELLED_BATCH = 100      # global labelled images per step, every method
+EPOCH_STEPS = 10          # 1,000 labels / 100 per step: one labelled pass per "epoch"
+Record = Dict[str, Any]
+
+
+def job_path(rel: str) -> str:
+    """``jobs/<rel>`` of this checkout (or of the current directory)."""
+    p = JOBS / rel
+    return str(p if p.exists() else Path("jobs") / rel)
+
+
+def uses_unlabelled(spec) -> bool:
+    """Whether ``spec``'s objective reads unlabelled rows (as the trainer decides)."""
+    from distlm.train.objective import EMBEDDING_LOSSES
+
+    return spec.loss.aux == "pseudo_label" or (spec.selflabel.enabled and spec.loss.aux in EMBEDDING_LOSSES)
+
+
+def apply_budget(spec, steps: int, seed: int, eval_every: int, workers: int = 1,
+                 storage: Optional[str] = None):
+    """The same budget for every method: ``steps`` Adam steps of ``LABELLED_BATCH``
+    labelled images (plus as many unlabelled ones for SSL/transfer rows), epochs of
+    ``EPOCH_STEPS`` steps (the cosine schedule runs over them), evaluation every
+    ``eval_every`` steps (rounded to epochs), no checkpoints kept but the last."""
+    d = spec_to_dict(spec)
+    per_epoch = min(EPOCH_STEPS, steps)
+    epochs = math.ceil(steps / per_epoch)
+    ratio = d["data"]["unlabelled_ratio"] if uses_unlabelled(spec) else 0.0
+    d["seed"] = seed
+    d["train"].update(epochs=epochs, steps_per_epoch=per_epoch, log_every=10**9,
+                      batch_size=int(round(LABELLED_BATCH * (1 + ratio))),
+                      eval_every=max(1, round(eval_every / per_epoch)))
+    d["scaling"].update(num_workers=workers, use_gpu=False, cpus_per_worker=1)
+    d["run"].update(checkpoint_every=0, keep=1, keep_metric=None,
+                    name=f"{spec.name}-s{seed}-{uuid.uuid4().hex[:6]}",
+                    storage_path=storage or os.path.join(tempfile.gettempdir(), "distlm-bench"))
+    d["telemetry"]["metrics_port"] = 0
+    return spec_from_dict(d, source=f"{spec.name} (benchmark budget)")
+
+
+def _metrics(ev: Dict[str, Any]) -> Dict[str, float]:
+    return {k: float(v) for k, v in ev.items() if k not in ("embeddings", "targets")}
+
+
+def _finish(record: Record, spec, model, norm, memory, centroids, n_embed: int) -> Record:
+    """Final full-test evaluation (and embeddings for the figures) of a trained model."""
+    from distlm.train.data import test_batches
+    from distlm.train.evaluate import evaluate
+
+    ev = evaluate(model, test_batches(memory, 0, 1), spec, norm, "cpu", collect_embeddings=n_embed)
+    record["final"] = _metrics(ev)
+    if n_embed and "embeddings" in ev:
+        record["embeddings"] = ev["embeddings"].numpy()
+        record["targets"] = ev["targets"].numpy()
+        record["centroids"] = centroids
+    return record
+
+
+def _history(h: Dict[str, list]) -> Dict[str, list]:
+    keys = ("step", "loss", "loss_supervised", "loss_aux", "lambda2", "centroid_drift", "eval_step")
+    out = {k: [float(v) for v in h.get(k, [])] for k in keys}
+    out["eval"] = [_metrics(e) for e in h.get("eval", [])]
+    return out
+
+
+def run_in_process(spec, eval_subset: int = 2000, n_embed: int = 0) -> Record:
+    """Train ``spec`` in this process (``distlm.train.loop.Worker``, one worker);
+    intermediate evaluations on the first ``eval_subset`` test images, the final
+    one on the whole test set."""
+    from distlm.data.loading import DomainArrays
+    from distlm.telemetry.trainer import TrainerTelemetry
+    from distlm.train.data import MemoryData, test_batches
+    from distlm.train.evaluate import evaluate
+    from distlm.train.loop import Worker
+
+    t0 = time.perf_counter()
+    w = Worker(spec)
+    t = w.memory.test
+    sub = MemoryData(w.memory.labelled, None, DomainArrays(t.images[:eval_subset], t.labels[:eval_subset],
+                                                           t.au[:eval_subset], t.au_mask[:eval_subset]))
+    off = TrainerTelemetry(False)
+    train_s = 0.0
+    while w.epoch < spec.train.epochs:
+        train_s += w.run_epoch(off)
+        if w.epoch % spec.train.eval_every == 0 and w.epoch < spec.train.epochs:
+            w.history["eval_step"].append(w.step)
+            w.history["eval"].append(evaluate(w.model, test_batches(sub, 0, 1), spec, w.norm, "cpu"))
+    rec: Record = {"train_s": train_s, "steps": w.step}
+    _finish(rec, spec, w.model, w.norm, w.memory, _centroid_array(w.objective.centroid_state()), n_embed)
+    w.history["eval_step"].append(w.step)
+    w.history["eval"].append(rec["final"])
+    rec["history"] = _history(w.history)
+    rec["wall_s"] = time.perf_counter() - t0
+    return rec
+
+
+def _centroid_array(c) -> Optional[np.ndarray]:
+    return None if c is None or c.numel() == 0 else c.detach().float().cpu().numpy()
+
+
+def run_on_ray(spec, n_embed: int = 0) -> Record:
+    """Train ``spec`` with ``build_trainer(spec).fit()`` on the current Ray session;
+    the history and final model come from the run's last checkpoint."""
+    from distlm.data.loading import NormStats
+    from distlm.evaluate.run import _centroids, load_model
+    from distlm.train.checkpoint import load_state
+    from distlm.train.data import read_memory
+    from distlm.train.driver import build_trainer
+
+    t0 = time.perf_counter()
+    result = build_trainer(spec).fit()
+    wall = time.perf_counter() - t0
+    if result.error is not None:
+        raise RuntimeError(f"{spec.name}: training failed: {result.error}")
+    with result.checkpoint.as_directory() as d:
+        state = load_state(d)
+    rec: Record = {"train_s": wall, "steps": int(state["step"])}
+    norm = NormStats(mean=state["norm"]["mean"], std=state["norm"]["std"])
+    _finish(rec, spec, load_model(state, "cpu"), norm, read_memory(spec, False), _centroids(state), n_embed)
+    rec["history"] = _history(state.get("history", {}))
+    rec["wall_s"] = time.perf_counter() - t0
+    return rec
+
+
+def mean_std(values: Sequence[float]) -> str:
+    """``"84.69 ± 1.16"`` (percent; sample std, ``± –`` for one value)."""
+    v = 100 * np.asarray(values, dtype=float)
+    if len(v) == 1:
+        return f"{v[0]:.2f} ± –"
+    return f"{v.mean():.2f} ± {v.std(ddof=1):.2f}"
+
+
+def demo_table(records: Dict[str, Record], labels: Dict[str, str]) -> str:
+    lines = ["| Method | Acc (%) | Avg. Acc (%) | steps | wall (s) |", "|---|---|---|---|---|"]
+    for row, r in records.items():
+        f = r["final"]
+        lines.append(f"| {labels[row]} | {100 * f['acc']:.2f} | {100 * f['avg_acc']:.2f} | {r['steps']} "
+                     f"| {r['wall_s']:.0f} |")
+    return "\n".join(lines)
+
+
+DEMO_ROWS = {"ce": "CE only (1,000 labels)", "lm_ssl_ema": "LM-SSL, EMA centroids (+59k unlabelled)"}
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m distlm.demo", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--steps", type=int, default=400, help="Adam steps per method (default 400)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--workers", type=int, default=2, help="Ray Train workers (default 2)")
+    ap.add_argument("--out", default="demo-out", help="folder for the figures and table")
+    args = ap.parse_args(argv)
+    import ray
+
+    from distlm.evaluate import plots
+
+    os.makedirs(args.out, exist_ok=True)
+    storage = tempfile.mkdtemp(prefix="distlm-demo-")
+    if not ray.is_initialized():
+        ray.init(num_cpus=max(args.workers, os.cpu_count() or 1), include_dashboard=False,
+                 log_to_driver=False)
+    records: Dict[str, Record] = {}
+    for row in DEMO_ROWS:
+        spec = apply_budget(load_job(job_path(f"fmnist/{row}.yaml")), args.steps, args.seed,
+                            eval_every=max(args.steps // 4, 1), workers=args.workers, storage=storage)
+        print(f"training {row} ({args.steps} steps, {args.workers} Ray workers) ...", flush=True)
+        records[row] = run_on_ray(spec, n_embed=3000)
+    table = demo_table(records, DEMO_ROWS)
+    print("\nFashion-MNIST, 100 labels per class, test set (10,000 images):\n" + table)
+    from distlm.evaluate.plots import embedding
+
+    names = list(spec.data.class_names)
+    for row, r in records.items():
+        plots.training(r["history"], os.path.join(args.out, f"training-{row}.png"))
+        cents = r.get("centroids")
+        if cents is None:  # CE has no centroids: show the class means of the test embedding
+            cents = np.stack([r["embeddings"][r["targets"] == k].mean(0) for k in range(len(names))])
+        embedding(r["embeddings"], r["targets"], cents, names, os.path.join(args.out, f"embedding-{row}.png"),
+                  title=f"{DEMO_ROWS[row]}: normalised embedding (PCA)")
+    with open(os.path.join(args.out, "results.md"), "w") as f:
+        f.write(table + "\n")
+    print(f"\nfigures and table in {os.path.abspath(args.out)}/ ; the full experiments: docs/results.md")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,215 @@
+"""A training job survives losing a node of a real multi-node Ray cluster.
+
+``cluster/local.sh up 3`` starts a head and two worker nodes on loopback with **one
+CPU each**, so the job's two Train workers (1 CPU each) land on two different nodes.
+Once the run's first ``checkpoint_*`` exists, every process of a non-head node that
+hosts a Train worker is killed (SIGKILL of the node's process group and descendants,
+as a lost machine would be). Ray Train (``run.max_failures=2``) must restart the
+worker group on the two nodes left, restore the last checkpoint ("resumed at epoch"
+in the job's log), finish every epoch and print its final metrics.
+
+The plain submit (no failure) is covered by ``tests/deploy/test_local_cluster.py``.
+One cluster for the module; only the pids ``local.sh`` recorded are ever signalled.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import Dict, Iterator, List, Optional, Tuple
+
+import pytest
+
+from distlm.train.checkpoint import load_state
+
+from conftest import REPO
+
+pytestmark = pytest.mark.slow
+
+SCRIPT = Path(REPO) / "cluster" / "local.sh"
+RAY = Path(os.environ.get("DISTLM_PYTHON", Path(REPO) / ".venv" / "bin" / "python")).parent / "ray"
+EPOCHS = 6
+OVERRIDES = [f"train.epochs={EPOCHS}", "train.steps_per_epoch=8", "data.labels_per_class=10",
+             "model.options={width: 8, norm: group}", "model.embedding_dim=16", "train.log_every=100",
+             "run.max_failures=2", "run.checkpoint_every=1", "run.keep=1"]
+
+
+def _run(args: List[str], env: Dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run(args, env=env, capture_output=True, text=True, timeout=timeout,
+                          cwd=REPO, stdin=subprocess.DEVNULL)
+
+
+def _stat(pid: int) -> Optional[List[str]]:
+    """Fields of /proc/PID/stat after the command name (state first), None if gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
+def _same(pid: int, start: str) -> bool:
+    """Running, not a zombie, and still the process that was recorded (same start time)."""
+    f = _stat(pid)
+    return f is not None and f[0] != "Z" and f[19] == start
+
+
+def _nodes(state: Path) -> List[Tuple[str, int, str]]:
+    """``(name, pid = pgid, start time)`` of every node ``local.sh`` started (n0 = head)."""
+    rows = [ln.split() for ln in (state / "nodes.txt").read_text().splitlines() if ln.strip()]
+    return [(r[0], int(r[1]), r[2]) for r in rows]
+
+
+def _node_of(pid: int, nodes: List[Tuple[str, int, str]]) -> Optional[str]:
+    """Name of the node whose ``ray start`` process is an ancestor of ``pid`` (or its group)."""
+    by_pid = {p: name for name, p, _ in nodes}
+    f = _stat(pid)
+    if f is not None and int(f[2]) in by_pid:  # process group
+        return by_pid[int(f[2])]
+    while pid > 1:
+        if pid in by_pid:
+            return by_pid[pid]
+        f = _stat(pid)
+        if f is None:
+            return None
+        pid = int(f[1])
+    return None
+
+
+def _tree(root: int) -> List[int]:
+    """``root``'s process group members and all its descendants."""
+    rows = [line.split() for line in _run(["ps", "-eo", "pid=,ppid=,pgid="], dict(os.environ)).stdout.splitlines()]
+    parent = {int(r[0]): int(r[1]) for r in rows}
+    out = {int(r[0]) for r in rows if int(r[2]) == root}
+    for p in parent:
+        q = p
+        while q in parent and q > 1:
+            if q == root:
+                out.add(p)
+                break
+            q = parent[q]
+    return sorted(out)
+
+
+def _kill_node(node: Tuple[str, int, str]) -> List[int]:
+    """SIGKILL one node started by local.sh: its group and descendants (checked start times)."""
+    name, pid, start = node
+    assert _same(pid, start), f"node {name} (pid {pid}) is not the process local.sh started"
+    victims = [(p, _stat(p)[19]) for p in _tree(pid) if _stat(p) is not None]
+    os.killpg(pid, signal.SIGKILL)
+    for p, st in victims:
+        if _same(p, st):
+            os.kill(p, signal.SIGKILL)
+    return [p for p, _ in victims]
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[Dict[str, str]]:
+    state = Path(tempfile.mkdtemp(prefix="dlm", dir="/tmp"))
+    env = {**os.environ, "DISTLM_CLUSTER_DIR": str(state), "DISTLM_DOWN_GRACE": "5",
+           "DISTLM_CPUS_PER_NODE": "1", "DISTLM_OBJECT_STORE_MB": "200"}
+    for var in ("RAY_ADDRESS", "RAY_API_SERVER_ADDRESS", "RAY_AUTH_TOKEN", "RAY_AUTH_MODE"):
+        env.pop(var, None)
+    up = _run(["bash", str(SCRIPT), "up", "3"], env, timeout=400)
+    try:
+        assert up.returncode == 0, f"local.sh up failed:\n{up.stdout}\n{up.stderr}"
+        exports = dict(line[len("export "):].split("=", 1) for line in up.stdout.splitlines()
+                       if line.startswith("export "))
+        yield {**env, **exports, "STATE": str(state)}
+    finally:
+        _run(["bash", str(SCRIPT), "down"], env, timeout=120)
+        rows = [ln.split() for ln in (state / "pids").read_text().splitlines()] if (state / "pids").exists() else []
+        leftover = [int(r[0]) for r in rows if r and _same(int(r[0]), r[1])]
+        link = state / "nodes_link"
+        if link.exists():
+            shutil.rmtree(link.read_text().strip(), ignore_errors=True)
+        shutil.rmtree(state, ignore_errors=True)
+        assert not leftover, f"pids still alive after down: {leftover}"
+
+
+def _ray(cluster: Dict[str, str], *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    return _run([str(RAY), *args, "--address", cluster["RAY_API_SERVER_ADDRESS"]], cluster, timeout)
+
+
+def _train_worker_pids(cluster: Dict[str, str]) -> List[int]:
+    out = _ray(cluster, "list", "actors", "--filter", "class_name=RayTrainWorker", "--filter",
+               "state=ALIVE", "--format", "json")
+    return [int(a["pid"]) for a in json.loads(out.stdout)] if out.returncode == 0 else []
+
+
+def _wait(cond, timeout: float, what: str, every: float = 0.5):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = cond()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+@pytest.fixture(scope="module")
+def killed_run(cluster, tmp_path_factory) -> Dict[str, object]:
+    """Submit the job, kill a worker node after the first checkpoint, wait for the end."""
+    runs = tmp_path_factory.mktemp("runs")
+    run_dir = runs / "local-smoke"
+    sub = _ray(cluster, "job", "submit", "--no-wait", "--working-dir", str(REPO), "--", "python", "-m",
+               "distlm.train", "jobs/local-smoke.yaml", f"run.storage_path={runs}", *OVERRIDES,
+               timeout=300)
+    assert sub.returncode == 0, (sub.stdout + sub.stderr)[-3000:]
+    job_id = re.search(r"raysubmit_\w+", sub.stdout + sub.stderr).group(0)
+    t0 = time.time()
+    nodes = _nodes(Path(cluster["STATE"]))
+    first = _wait(lambda: sorted(run_dir.glob("checkpoint_*")), 300, "the first checkpoint_*", 0.2)
+    t_ckpt = time.time() - t0
+    hosts = {p: _node_of(p, nodes) for p in _train_worker_pids(cluster)}
+    victims = [n for n in nodes if n[0] != "n0" and n[0] in hosts.values()]
+    assert len(hosts) == 2 and len(set(hosts.values())) == 2, f"workers not on two nodes: {hosts}"
+    assert victims, f"no worker node hosts a Train worker: {hosts}"
+    killed = _kill_node(victims[0])
+    t_kill = time.time() - t0
+
+    def finished():
+        st = _ray(cluster, "job", "status", job_id)
+        return next((s for s in ("SUCCEEDED", "FAILED", "STOPPED") if s in st.stdout), None)
+
+    status = _wait(finished, 420, f"job {job_id} to end", 2)
+    logs = _ray(cluster, "job", "logs", job_id).stdout
+    return {"status": status, "logs": logs, "run_dir": run_dir, "first": first, "hosts": hosts,
+            "victim": victims[0][0], "killed": killed, "nodes": nodes, "t_ckpt": t_ckpt, "t_kill": t_kill,
+            "t_end": time.time() - t0}
+
+
+def test_workers_spread_over_two_nodes_and_one_was_killed(killed_run, cluster):
+    hosts, victim = killed_run["hosts"], killed_run["victim"]
+    print(f"workers {hosts}; killed {victim} ({len(killed_run['killed'])} pids) at "
+          f"{killed_run['t_kill']:.1f}s, first checkpoint at {killed_run['t_ckpt']:.1f}s, "
+          f"job ended at {killed_run['t_end']:.1f}s")
+    assert victim in hosts.values()
+    alive = [n for n in killed_run["nodes"] if _same(n[1], n[2])]
+    assert [n[0] for n in alive] == [n[0] for n in killed_run["nodes"] if n[0] != victim]
+    status = _run(["bash", str(SCRIPT), "status"], cluster, timeout=60)
+    assert status.returncode == 1 and f"node {victim}: DEAD" in status.stdout, status.stdout
+
+
+def test_job_restored_from_checkpoint_and_finished(killed_run):
+    logs = killed_run["logs"]
+    assert killed_run["status"] == "SUCCEEDED", logs[-4000:]
+    resumed = [int(e) for e in re.findall(r"resumed at epoch (\d+)", logs)]
+    assert resumed, "no worker logged 'resumed at epoch': the run was not restored\n" + logs[-4000:]
+    assert all(1 <= e < EPOCHS for e in resumed), resumed
+
+
+def test_final_metrics_and_checkpoint_cover_every_epoch(killed_run):
+    logs = killed_run["logs"]
+    final, _ = json.JSONDecoder().raw_decode(logs[logs.rindex('{\n  "checkpoint"'):])
+    assert final["metrics"]["epoch"] == EPOCHS
+    assert 0.0 <= final["metrics"]["test_acc"] <= 1.0
+    state = load_state(final["checkpoint"])
+    assert state["epoch"] == EPOCHS and state["step"] == EPOCHS * 8
+    assert len(state["history"]["loss"]) == EPOCHS * 8  # restored history + the replayed epochs
+    assert Path(final["checkpoint"]).parent == killed_run["run_dir"]
