@@ -107,8 +107,9 @@ def figure_curves(records: Records, path: str) -> Optional[str]:
            title="test accuracy (intermediate points: first 2,000 test images)")
     a2.set(xlabel="step", ylabel="mean ‖Δ normalised centroid‖", yscale="log",
            title="centroid movement per step (fig. 4 analogue)")
-    a1.legend(fontsize=7)
-    a2.legend(fontsize=7)
+    for ax in (a1, a2):
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -186,7 +186,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     os.makedirs(args.out, exist_ok=True)
     storage = tempfile.mkdtemp(prefix="distlm-demo-")
     if not ray.is_initialized():
-        ray.init(num_cpus=max(args.workers, os.cpu_count() or 1), include_dashboard=False,
+        ray.init(address="local", num_cpus=max(args.workers, os.cpu_count() or 1), include_dashboard=False,
                  log_to_driver=False)
     records: Dict[str, Record] = {}
     for row in DEMO_ROWS:

@@ -13,7 +13,7 @@ from distlm.config.schema_data import DataSpec, SourceSpec, StorageSpec
 Scenario = Literal["expressions", "aus"]
 Head = Literal["softmax", "sigmoid", "linear"]
 Supervised = Literal["ce", "mse", "bce"]
-Aux = Literal["none", "lm", "center", "island", "pseudo_label"]
+Aux = Literal["none", "lm", "center", "island", "pseudo_label", "fixmatch"]
 Centroids = Literal["batch", "ema", "epoch"]
 
 __all__ = [
@@ -61,6 +61,7 @@ class LossSpec:
     supervised: Supervised = "ce"
     aux: Aux = "none"
     centroids: Centroids = "batch"        # lm only: where centroids come from
+    membership: Literal["hard", "confidence", "labelled"] = "hard"  # lm: who builds the centroids, with what weight
     ema_momentum: float = 0.9             # centroids: ema
     center_alpha: float = 0.5             # center/island: centre update rate
     island_lambda: float = 10.0           # island: weight of the pairwise cosine term
@@ -74,6 +75,11 @@ class SelfLabelSpec:
 
     enabled: bool = False
     threshold: Optional[float] = None     # keep self-labels with confidence >= threshold
+    threshold_policy: Literal["fixed", "flexmatch"] = "fixed"   # flexmatch: class-adaptive (τ = threshold)
+    alignment: Literal["none", "uniform", "labelled"] = "none"  # distribution alignment of the scores
+    teacher: Literal["none", "ema"] = "none"    # self-labels from an EMA teacher of the network
+    teacher_momentum: float = 0.999
+    strong_augment: Optional[str] = None  # set: self-labels from the weak view, losses on this strong view
     formulas: Optional[str] = None        # aus: formula set name or YAML path
     drop_contempt: bool = True            # aus: drop the unilateral contempt formula
 

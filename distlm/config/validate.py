@@ -95,8 +95,8 @@ def _scenario(spec: JobSpec) -> Iterator[Problem]:
             yield "model.head", "scenario 'aus' needs head 'sigmoid' or 'linear', got 'softmax'"
         if loss.supervised == "ce":
             yield "loss.supervised", "scenario 'aus' needs 'mse' or 'bce', got 'ce'"
-        if loss.aux == "pseudo_label":
-            yield "loss.aux", "'pseudo_label' needs mutually exclusive classes (scenario 'expressions')"
+        if loss.aux in ("pseudo_label", "fixmatch"):
+            yield "loss.aux", f"{loss.aux!r} needs mutually exclusive classes (scenario 'expressions')"
         if loss.aux != "none" and not spec.selflabel.formulas:
             yield "selflabel.formulas", (f"scenario 'aus' with loss.aux {loss.aux!r} needs a formula "
                                          "set (name or YAML path) to make pseudo-emotions")
@@ -117,8 +117,18 @@ def _ssl(spec: JobSpec) -> Iterator[Problem]:
         yield "data.unlabelled", "is set but unused: set selflabel.enabled: true, or data.unlabelled: null"
     if sl.enabled and spec.loss.aux == "none":
         yield "selflabel.enabled", "self-labels feed only the auxiliary loss: set loss.aux (e.g. lm)"
-    if spec.loss.aux == "pseudo_label" and not sl.enabled:
-        yield "loss.aux", "'pseudo_label' trains on self-labels: set selflabel.enabled: true"
+    if spec.loss.aux in ("pseudo_label", "fixmatch") and not sl.enabled:
+        yield "loss.aux", f"{spec.loss.aux!r} trains on self-labels: set selflabel.enabled: true"
+    if spec.loss.aux == "fixmatch" and (sl.strong_augment is None or sl.threshold is None):
+        yield "loss.aux", "'fixmatch' needs selflabel.strong_augment and selflabel.threshold"
+    if sl.threshold_policy == "flexmatch" and sl.threshold is None:
+        yield "selflabel.threshold_policy", "'flexmatch' needs selflabel.threshold (its τ)"
+    if sl.alignment != "none" and spec.scenario == "aus":
+        yield "selflabel.alignment", "distribution alignment applies to softmax self-labels (scenario: expressions)"
+    if spec.loss.membership != "hard" and spec.loss.aux != "lm":
+        yield "loss.membership", f"only with loss.aux: lm, got {spec.loss.aux!r}"
+    if not 0.0 <= sl.teacher_momentum < 1.0:
+        yield "selflabel.teacher_momentum", f"must be in [0, 1), got {sl.teacher_momentum!r}"
 
 
 def _scaling(spec: JobSpec) -> Iterator[Problem]:
@@ -143,7 +153,8 @@ def _augment(spec: JobSpec) -> Iterator[Problem]:
     from distlm.data.loading.augment import AUGMENTATIONS  # registry of batch augmentations
 
     for key, name in [("train.augment", spec.train.augment),
-                      ("train.augment_unlabelled", spec.train.augment_unlabelled)]:
+                      ("train.augment_unlabelled", spec.train.augment_unlabelled),
+                      ("selflabel.strong_augment", spec.selflabel.strong_augment)]:
         if name is not None and name not in AUGMENTATIONS:
             yield key, f"unknown augmentation {name!r}; known: {', '.join(AUGMENTATIONS.list())}"
 

@@ -5,7 +5,7 @@ import csv
 import json
 import os
 import tempfile
-from typing import Any, Dict, Optional
+from typing import Any, Callable, Dict, Iterator, Optional
 
 import numpy as np
 import torch
@@ -16,7 +16,7 @@ from distlm.evaluate import plots
 from distlm.metrics import format_table1, format_table2
 from distlm.models import create_model
 from distlm.train.checkpoint import load_state
-from distlm.train.data import loader_kind, read_memory, test_batches
+from distlm.train.data import loader_kind, parquet_batches, parquet_split, read_memory, test_batches
 from distlm.train.evaluate import evaluate
 
 
@@ -49,12 +49,8 @@ def evaluate_checkpoint(checkpoint: str, spec, out_dir: str, device: str = "cpu"
     state = load_state(fetch_checkpoint(checkpoint, _storage(spec)))
     model = load_model(state, device)
     norm = NormStats(mean=state["norm"]["mean"], std=state["norm"]["std"])
-    if loader_kind(spec) != "memory":
-        raise NotImplementedError("evaluate reads in-memory test sets; Parquet test sets: see docs/evaluate.md")
-    memory = read_memory(spec, with_unlabelled=False)
-    if memory.test is None:
-        raise ValueError(f"job {spec.name!r} has no data.test source to evaluate on")
-    result = evaluate(model, test_batches(memory, 0, 1), spec, norm, device, collect_embeddings=3000)
+    batches = eval_batches(spec)
+    result = evaluate(model, batches(), spec, norm, device, collect_embeddings=3000)
     plots.ensure_dir(out_dir)
     emb, targets = result.pop("embeddings", None), result.pop("targets", None)
     metrics = {k: v for k, v in result.items()}
@@ -68,7 +64,7 @@ def evaluate_checkpoint(checkpoint: str, spec, out_dir: str, device: str = "cpu"
                                      os.path.join(out_dir, "au_f1.png"))
     else:
         table = format_table1([row])
-        cm = _confusion(model, memory, spec, norm, device)
+        cm = _confusion(model, batches, spec, norm, device)
         files["confusion"] = plots.confusion(cm, names, os.path.join(out_dir, "confusion.png"))
     cents = _centroids(state)
     if emb is not None and spec.scenario != "aus":
@@ -82,6 +78,23 @@ def evaluate_checkpoint(checkpoint: str, spec, out_dir: str, device: str = "cpu"
         w.writeheader()
         w.writerow(row)
     return {"row": row, "table": table, "files": files}
+
+
+def eval_batches(spec) -> Callable[[], Iterator[Dict[str, np.ndarray]]]:
+    """``() ->`` one pass over ``spec``'s test set as numpy batches: in-memory arrays, or a
+    Parquet crops source read in batches with pyarrow (its ``test`` rows when it mixes splits)."""
+    src = spec.data.test
+    if src is None:
+        raise ValueError(f"job {spec.name!r} has no data.test source to evaluate on")
+    if loader_kind(spec) == "memory" and src.format != "parquet":
+        memory = read_memory(spec, with_unlabelled=False)
+        return lambda: test_batches(memory, 0, 1)
+    from distlm.train.data import check_sources
+
+    check_sources(spec)
+    storage = _storage(spec) if src.path.startswith("s3://") else None
+    split = parquet_split(src.path, "test", storage)
+    return lambda: parquet_batches(src.path, storage, split)
 
 
 def _storage(spec):
@@ -105,11 +118,11 @@ def _centroids(state) -> Optional[np.ndarray]:
 
 
 @torch.no_grad()
-def _confusion(model, memory, spec, norm, device) -> np.ndarray:
+def _confusion(model, batches, spec, norm, device) -> np.ndarray:
     from distlm.metrics import ExpressionMetrics
     from distlm.train.evaluate import predict_batch
 
     m = ExpressionMetrics(spec.num_outputs, ignore_index=-1)
-    for b in test_batches(memory, 0, 1):
+    for b in batches():
         m.update(predict_batch(model, b["images"], norm, device).logits.float().cpu(), torch.as_tensor(b["labels"]))
     return m.confmat.numpy()

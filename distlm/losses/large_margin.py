@@ -145,12 +145,31 @@ class LargeMarginLoss(EmbeddingLoss):
             centroids = create_centroids(centroids, num_classes=num_classes, group=group, **centroid_kwargs)
         self.centroids = centroids
 
-    def per_sample(self, x, labels, weights):
-        membership = weights if weights is not None else None
-        cents, present = self.centroids(x, labels, membership) if self.training else (
-            self.centroids.centroids, self.centroids.present)
-        loss, valid = large_margin_per_sample(x, labels, cents, present)
-        return loss, valid if weights is None else valid * weights.to(valid)
+    def forward(self, embeddings: torch.Tensor, labels: torch.Tensor, weights: Optional[torch.Tensor] = None,
+                membership: Optional[torch.Tensor] = None,
+                centroid_labels: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """Eq. 3 on ``embeddings (B, D)`` with classes ``labels (B,)`` (-1: none).
+
+        Args:
+            weights: ``(B,)`` per-sample loss weights; also the centroid membership
+                weights unless ``membership`` is given.
+            membership: ``(B,)`` weights of each sample in its class centroid (e.g.
+                self-label confidence: soft centroids).
+            centroid_labels: ``(B,)`` classes for the centroids when they differ
+                from ``labels`` (e.g. labelled-only centroids: -1 for unlabelled
+                samples, which are still pulled to their self-labelled class).
+        """
+        check_inputs(embeddings, labels, self.num_classes)
+        labels = labels.to(embeddings.device)
+        c_labels = labels if centroid_labels is None else centroid_labels.to(labels)
+        member = weights if membership is None else membership
+        if self.training:
+            cents, present = self.centroids(embeddings, c_labels, member)
+        else:
+            cents, present = self.centroids.centroids, self.centroids.present
+        loss, valid = large_margin_per_sample(embeddings, labels, cents, present)
+        w = valid if weights is None else valid * weights.to(valid)
+        return reduce_loss(loss, w, self.reduction, self.sync, self.group)
 
     def end_epoch(self) -> None:
         self.centroids.end_epoch()

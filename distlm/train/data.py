@@ -198,12 +198,14 @@ def norm_from_arrays(arrays: DomainArrays) -> NormStats:
 
 
 def make_loader(spec, rank: int, world: int, device, norm: NormStats, memory: Optional[MemoryData],
-                with_unlabelled: bool, augment: str = "none", augment_unlabelled: Optional[str] = None):
-    """This worker's loader of two-domain batches."""
+                with_unlabelled: bool, augment: str = "none", augment_unlabelled: Optional[str] = None,
+                augment_strong: Optional[str] = None):
+    """This worker's loader of two-domain batches (with a strong unlabelled view
+    when ``augment_strong`` is set)."""
     ratio = spec.data.unlabelled_ratio if with_unlabelled else 0.0
     lspec = LoaderSpec(batch_size=spec.train.batch_size, unlabelled_ratio=ratio, rank=rank,
                        world_size=world, seed=spec.seed, steps_per_epoch=spec.train.steps_per_epoch)
-    pipe = DevicePipeline(device, norm, augment, augment_unlabelled)
+    pipe = DevicePipeline(device, norm, augment, augment_unlabelled, augment_strong if ratio else None)
     if memory is not None:
         return make_memory_loader(memory.labelled, lspec, unlabelled=memory.unlabelled if ratio else None,
                                   pipeline=pipe)

@@ -13,7 +13,8 @@ import os
 from typing import Any, Dict, Optional
 
 from distlm.config import save_job, spec_to_dict
-from distlm.train.data import loader_kind, reader_spec
+from distlm.train.data import (check_sources, crops_norm, loader_kind, parquet_dataset, parquet_split,
+                               sources, storage_options)
 from distlm.train.loop import train_loop_per_worker
 
 log = logging.getLogger("distlm.train")
@@ -42,18 +43,38 @@ def storage_filesystem(spec):
                              anonymous=s.anon, scheme="http" if s.endpoint_url.startswith("http:") else "https")
 
 
+def crops_dataset(spec, source, side: str):
+    """A ``ray.data`` Dataset of one Parquet crops source: the loader's columns, and only
+    the rows of ``side``'s split when the source mixes splits (``split_for``)."""
+    import pyarrow.fs as pafs
+    import ray.data
+    from ray.data.expressions import col
+
+    from distlm.data.fs import is_local, resolve
+    from distlm.data.loading.columns import TRAIN_COLUMNS
+
+    storage = storage_options(spec) if source.path.startswith("s3://") else None
+    fs, root = resolve(source.path, storage)
+    names = parquet_dataset(source.path, storage).schema.names
+    split = parquet_split(source.path, side, storage)
+    ds = ray.data.read_parquet(root, filesystem=None if is_local(fs) else pafs.PyFileSystem(pafs.FSSpecHandler(fs)),
+                               columns=[c for c in (*TRAIN_COLUMNS, "split") if c in names])
+    if split is not None:
+        ds = ds.filter(expr=col("split") == split)
+    return ds.select_columns([c for c in TRAIN_COLUMNS if c in names])
+
+
 def ray_datasets(spec, with_unlabelled: bool) -> Optional[Dict[str, Any]]:
-    """Ray Datasets for the ``ray`` loader path (face crops in Parquet)."""
+    """Ray Datasets for the ``ray`` loader path (face crops in Parquet), in a
+    deterministic block order (``preserve_order``)."""
     if loader_kind(spec) != "ray":
         return None
-    from distlm.data.readers.dataset import read_dataset
+    from distlm.data.loading.ray_adaptor import deterministic_data_context
 
-    out = {"labelled": read_dataset(reader_spec(spec, spec.data.labelled, "labelled"))}
-    if with_unlabelled and spec.data.unlabelled is not None:
-        out["unlabelled"] = read_dataset(reader_spec(spec, spec.data.unlabelled, "unlabelled"))
-    if spec.data.test is not None:
-        out["test"] = read_dataset(reader_spec(spec, spec.data.test, "test"))
-    return out
+    check_sources(spec)
+    deterministic_data_context()
+    return {side: crops_dataset(spec, src, side) for side, src in sources(spec)
+            if side != "unlabelled" or with_unlabelled}
 
 
 def build_trainer(spec, resume: Optional[str] = None):
@@ -80,9 +101,18 @@ def build_trainer(spec, resume: Optional[str] = None):
     run_config = ray.train.RunConfig(
         name=run_name(spec), storage_path=storage_path(spec), storage_filesystem=storage_filesystem(spec),
         checkpoint_config=ckpt_cfg, failure_config=ray.train.FailureConfig(max_failures=r.max_failures))
-    config = {"spec": spec_to_dict(spec), "resume": resume or r.resume}
+    config: Dict[str, Any] = {"spec": spec_to_dict(spec), "resume": resume or r.resume}
+    datasets = ray_datasets(spec, with_unlabelled)
+    data_config = None
+    if datasets is not None:
+        norm = crops_norm(spec)
+        config["norm"] = {"mean": list(norm.mean), "std": list(norm.std), "count": norm.count}
+        # training sides are split across workers; the test set is read whole by each
+        # worker, which evaluates every world-th batch (streaming_split would drop rows)
+        data_config = ray.train.DataConfig(datasets_to_split=[k for k in datasets if k != "test"])
     return TorchTrainer(train_loop_per_worker, train_loop_config=config, scaling_config=scaling,
-                        run_config=run_config, datasets=ray_datasets(spec, with_unlabelled))
+                        run_config=run_config, datasets=datasets,
+                        **({"dataset_config": data_config} if data_config else {}))
 
 
 def save_resolved_spec(spec) -> str:

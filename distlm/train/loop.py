@@ -7,6 +7,8 @@ centroid synchronisation are plain ``torch.distributed`` code underneath.
 """
 from __future__ import annotations
 
+import dataclasses
+import json
 import logging
 import math
 import os
@@ -20,10 +22,11 @@ from distlm.config import spec_from_dict, spec_to_dict
 from distlm.data.loading import NormStats
 from distlm.models import create_model
 from distlm.train.checkpoint import load_state, save_state
-from distlm.train.data import loader_kind, make_loader, norm_from_arrays, read_memory, test_batches
+from distlm.train.data import MEMORY_FORMATS, loader_kind, make_loader, norm_from_arrays, read_memory, test_batches
 from distlm.train.evaluate import evaluate, unwrap
 from distlm.train.objective import Objective
 from distlm.train.optim import build_optimizer, build_scheduler
+from distlm.selflabel.teacher import EMATeacher
 from distlm.telemetry.trainer import TrainerTelemetry
 
 log = logging.getLogger("distlm.train")
@@ -40,6 +43,30 @@ def seed_everything(seed: int, rank: int, epoch: int) -> None:
 
 def num_aux_classes(spec, formulas) -> int:
     return len(formulas.emotions) if formulas is not None else spec.num_outputs
+
+
+def preprocess_settings(spec) -> Dict[str, Any]:
+    """How the training crops were made, for ``distlm.Predictor``: the crop options
+    ``distlm.prepare`` recorded beside Parquet crops (``_prepare.json``), else
+    ``detector: none`` for already-cropped in-memory data (Fashion-MNIST), else the
+    :class:`~distlm.faces.CropOptions` defaults at the job's image size."""
+    from distlm.faces import CropOptions
+
+    src = spec.data.labelled
+    crop: Dict[str, Any] = CropOptions(size=spec.data.image_size).to_dict()
+    origin = "default"
+    if src.format in MEMORY_FORMATS:
+        crop["detector"], origin = "none", src.format
+    elif src.format == "parquet":
+        try:
+            from distlm.data.fs import read_text
+
+            raw = json.loads(read_text(src.path.rstrip("/") + "/_prepare.json", dataclasses.asdict(spec.data.storage)))
+            crop.update(raw["options"]["crop"])
+            origin = "_prepare.json"
+        except (OSError, ValueError, KeyError, TypeError) as err:
+            log.warning("%s/_prepare.json unreadable (%s): checkpoint gets default crop settings", src.path, err)
+    return {**crop, "image_size": spec.data.image_size, "channels": spec.data.channels, "origin": origin}
 
 
 def build_formulas(spec):
@@ -67,7 +94,7 @@ class Worker:
         self.norm = norm or (norm_from_arrays(self.memory.labelled) if self.memory else NormStats.unit(spec.data.channels))
         aug, aug_u = spec.train.augment, spec.train.augment_unlabelled
         self.loader = make_loader(spec, rank, world, self.device, self.norm, self.memory,
-                                  self.with_unlabelled, aug, aug_u)
+                                  self.with_unlabelled, aug, aug_u, spec.selflabel.strong_augment)
         steps = self.loader.steps_per_epoch or spec.train.steps_per_epoch or 1
         self.total_steps = steps * spec.train.epochs
         self.objective = Objective(spec, num_aux_classes(spec, self.formulas), self.formulas,
@@ -75,6 +102,8 @@ class Worker:
         self.optimizer = build_optimizer(self.model, spec)
         self.scheduler = build_scheduler(self.optimizer, spec)
         amp = bool(spec.train.amp and self.device.type == "cuda")
+        self.teacher = (EMATeacher(self.model, spec.selflabel.teacher_momentum)
+                        if spec.selflabel.teacher == "ema" and self.with_unlabelled else None)
         self.scaler = torch.amp.GradScaler("cuda", enabled=amp)
         self.amp = amp
         self.epoch, self.step = 0, 0
@@ -88,11 +117,16 @@ class Worker:
             "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict(),
             "objective": self.objective.state_dict(),
+            "teacher": None if self.teacher is None else self.teacher.state_dict(),
             "scaler": self.scaler.state_dict(),
             "epoch": self.epoch, "step": self.step,
             "spec": spec_to_dict(self.spec),
             "norm": {"mean": list(map(float, self.norm.mean)), "std": list(map(float, self.norm.std))},
             "history": self.history,
+            "preprocess": preprocess_settings(self.spec),
+            **({"formulas": {"emotions": self.formulas.emotions, "au_ids": self.formulas.au_ids,
+                             "matrix": self.formulas.matrix.detach().cpu().tolist()}}
+               if self.formulas is not None else {}),
         }
 
     def load(self, state: Dict[str, Any]) -> None:
@@ -100,6 +134,8 @@ class Worker:
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
         self.objective.load_state_dict(state["objective"])
+        if self.teacher is not None and state.get("teacher") is not None:
+            self.teacher.load_state_dict(state["teacher"])
         self.scaler.load_state_dict(state["scaler"])
         self.epoch, self.step = int(state["epoch"]), int(state["step"])
         self.history = state.get("history", self.history)
@@ -108,10 +144,13 @@ class Worker:
     def train_step(self, batch) -> Dict[str, Any]:
         self.model.train()
         self.objective.train()
-        x = torch.cat([batch.x_l, batch.x_u]) if batch.num_unlabelled else batch.x_l
+        strong = batch.x_u_s is not None and batch.num_unlabelled
+        x_u = batch.x_u_s if strong else batch.x_u
+        x = torch.cat([batch.x_l, x_u]) if batch.num_unlabelled else batch.x_l
         with torch.autocast(self.device.type, enabled=self.amp):
             out = self.model(x)
-        res = self.objective(out.embedding, out.logits, batch, self.step)
+            sl_logits = self.selflabel_logits(batch, out.logits, strong)
+        res = self.objective(out.embedding, out.logits, batch, self.step, sl_logits)
         if not torch.isfinite(res.loss):
             raise NonFiniteLossError(
                 f"non-finite loss at epoch {self.epoch} step {self.step}: {res.terms}; "
@@ -124,9 +163,22 @@ class Worker:
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.spec.train.grad_clip)
         self.scaler.step(self.optimizer)
         self.scaler.update()
+        if self.teacher is not None:
+            self.teacher.update(self.model)
         self.step += 1
         return {"terms": res.terms, "hist": res.selflabel_hist, "conf": res.selflabel_conf,
                 "kept": res.selflabel_kept}
+
+    @torch.no_grad()
+    def selflabel_logits(self, batch, logits: torch.Tensor, strong: bool) -> Optional[torch.Tensor]:
+        """Outputs that assign classes: the EMA teacher's, or the network's on the
+        weak view when the losses see the strong one; ``None``: the step's own."""
+        if not batch.num_unlabelled or (self.teacher is None and not strong):
+            return None
+        weak = torch.cat([batch.x_l, batch.x_u])
+        if self.teacher is not None:
+            return self.teacher(weak).logits
+        return unwrap(self.model)(weak).logits  # same weights, no graph, no DDP sync
 
     def record(self, terms: Dict[str, float]) -> None:
         h = self.history

@@ -21,11 +21,13 @@ import torch.nn.functional as F
 from torch import nn
 
 from distlm.losses import create_loss
-from distlm.selflabel import Assignment, assign_from_formulas, assign_from_logits, mix_labels
+from distlm.selflabel import Assignment, mix_labels
+from distlm.selflabel.policies import ALIGNMENTS, THRESHOLDS
 from distlm.train.supervised import SUPERVISED
 from distlm.weighting import create_weighting
 
 EMBEDDING_LOSSES = ("lm", "center", "island")
+SELF_LABEL_CE = ("pseudo_label", "fixmatch")  # cross-entropy on self-labels, no embedding loss
 
 
 @dataclass
@@ -65,9 +67,12 @@ class Objective(nn.Module):
         self.scenario = spec.scenario
         self.supervised = SUPERVISED.get(spec.loss.supervised)
         self.aux_name = spec.loss.aux
-        self.threshold = spec.selflabel.threshold
-        self.selflabel = spec.selflabel.enabled
+        sl = spec.selflabel
+        self.selflabel = sl.enabled
         self.num_classes = num_classes
+        self.membership = spec.loss.membership
+        self.threshold = THRESHOLDS.create(sl.threshold_policy, num_classes=num_classes, threshold=sl.threshold)
+        self.alignment = ALIGNMENTS.create(sl.alignment, num_classes=num_classes)
         self.warmup = spec.loss.weighting.warmup_steps
         self.formulas = formulas
         if self.scenario == "aus" and self.aux_name in EMBEDDING_LOSSES and formulas is None:
@@ -88,13 +93,19 @@ class Objective(nn.Module):
     @property
     def uses_unlabelled(self) -> bool:
         """Whether unlabelled samples contribute (SSL or transfer)."""
-        return self.aux_name == "pseudo_label" or (self.selflabel and self.aux is not None)
+        return self.aux_name in SELF_LABEL_CE or (self.selflabel and self.aux is not None)
 
-    def assign(self, logits: torch.Tensor) -> Assignment:
-        """Self-labels (expressions) or pseudo-emotions (aus) from decision outputs."""
-        if self.scenario == "aus":
-            return assign_from_formulas(torch.sigmoid(logits.detach().float()), self.formulas, self.threshold)
-        return assign_from_logits(logits, self.threshold)
+    @torch.no_grad()
+    def assign(self, logits: torch.Tensor, labels_l: Optional[torch.Tensor] = None) -> Assignment:
+        """Self-labels (expressions: softmax) or pseudo-emotions (aus: formula scores
+        of the sigmoid AU scores) from decision outputs ``(B, K)``, aligned and
+        thresholded by the configured policies; ``-1`` where not kept."""
+        x = logits.detach().float()
+        scores = self.formulas(torch.sigmoid(x)) if self.scenario == "aus" else torch.softmax(x, dim=1)
+        scores = self.alignment(scores, labels_l)
+        conf, labels = scores.max(dim=1)
+        mask = self.threshold(conf, labels)
+        return Assignment(torch.where(mask, labels, torch.full_like(labels, -1)), conf, mask)
 
     def centroid_state(self) -> Optional[torch.Tensor]:
         """Current centroids ``(K, D)`` of the embedding loss, if it has any."""
@@ -102,7 +113,11 @@ class Objective(nn.Module):
             return None
         return self.aux.centroids.centroids if hasattr(self.aux, "centroids") else self.aux.centers
 
-    def forward(self, embedding: torch.Tensor, logits: torch.Tensor, batch, step: int) -> StepResult:
+    def forward(self, embedding: torch.Tensor, logits: torch.Tensor, batch, step: int,
+                selflabel_logits: Optional[torch.Tensor] = None) -> StepResult:
+        """``embedding (B, D)``/``logits (B, K)`` of ``cat([x_l, x_u])`` (the strong
+        view of ``x_u`` when configured); ``selflabel_logits (B, K)``: outputs of the
+        weak view / EMA teacher on the same samples, used only to assign classes."""
         n_l = batch.num_labelled
         l_s = self.supervised(logits[:n_l], batch)
         lam1, lam2 = self.weighting.weights(step)
@@ -113,7 +128,8 @@ class Objective(nn.Module):
         if self.aux_name == "none":
             result.terms["loss"] = float(result.loss.detach())
             return result
-        l_aux, assigned = self._aux(embedding.float(), logits, batch)
+        l_aux, assigned = self._aux(embedding.float(), logits, batch,
+                                    logits if selflabel_logits is None else selflabel_logits)
         result.loss = result.loss + lam2 * l_aux
         self.weighting.observe(l_s.detach(), l_aux.detach())
         result.terms.update(loss_aux=float(l_aux.detach()), loss=float(result.loss.detach()))
@@ -125,22 +141,30 @@ class Objective(nn.Module):
         result.terms["centroid_drift"] = self._drift()
         return result
 
-    def _aux(self, emb: torch.Tensor, logits: torch.Tensor, batch):
+    def _aux(self, emb: torch.Tensor, logits: torch.Tensor, batch, teacher: torch.Tensor):
         n_l = batch.num_labelled
-        if self.aux_name == "pseudo_label":
-            a = assign_from_logits(logits[n_l:], self.threshold)
+        if self.aux_name in SELF_LABEL_CE:  # Lee 2013 / FixMatch: CE on (weak-view) self-labels
+            a = self.assign(teacher[n_l:], batch.y_l)
             per = F.cross_entropy(logits[n_l:].float(), a.labels.clamp(min=0), reduction="none")
             m = a.mask.float()
             return (per * m).sum() / m.sum().clamp(min=1.0), a
         if self.scenario == "aus":
-            a = self.assign(logits)  # pseudo-emotions of every sample (eq. 6-7)
+            a = self.assign(teacher)  # pseudo-emotions of every sample (eq. 6-7)
             if not self.selflabel:  # supervised variant: labelled samples only
                 a = Assignment(a.labels[:n_l], a.confidence[:n_l], a.mask[:n_l])
             return self.aux(emb[: a.labels.shape[0]], a.labels), a
         if not self.selflabel:
             return self.aux(emb[:n_l], batch.y_l), None
-        a = self.assign(logits[n_l:])
-        return self.aux(emb, mix_labels(batch.y_l, a)), a
+        a = self.assign(teacher[n_l:], batch.y_l)
+        labels = mix_labels(batch.y_l, a)
+        if self.membership == "hard":
+            return self.aux(emb, labels), a
+        if self.membership == "confidence":  # soft centroids: self-labels weigh by confidence
+            member = torch.cat([torch.ones(n_l, device=emb.device), a.confidence.to(emb.device)])
+            return self.aux(emb, labels, membership=member), a
+        # "labelled": centroids from annotations only; unlabelled samples still pulled
+        c_labels = torch.cat([batch.y_l.to(labels), torch.full_like(a.labels, -1)])
+        return self.aux(emb, labels, centroid_labels=c_labels), a
 
     @torch.no_grad()
     def _drift(self) -> float:

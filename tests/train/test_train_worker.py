@@ -87,3 +87,34 @@ def test_non_finite_loss_stops_with_clear_message():
     batch.x_l[0, 0, 0, 0] = float("nan")
     with pytest.raises(NonFiniteLossError, match="non-finite loss at epoch 0 step 0"):
         w.train_step(batch)
+
+
+SSL_OPTIONS = {
+    "flexmatch": ("selflabel.threshold=0.9", "selflabel.threshold_policy=flexmatch"),
+    "align-uniform": ("selflabel.alignment=uniform",),
+    "ema-teacher": ("selflabel.teacher=ema", "selflabel.teacher_momentum=0.5"),
+    "weak-strong": ("selflabel.strong_augment=strong", "train.augment=flip"),
+    "soft-centroids": ("loss.membership=confidence",),
+    "labelled-centroids": ("loss.membership=labelled",),
+    "fixmatch": ("loss.aux=fixmatch", "selflabel.threshold=0.5", "selflabel.strong_augment=strong"),
+}
+
+
+@pytest.mark.parametrize("name", list(SSL_OPTIONS))
+def test_ssl_options_train_and_checkpoint(name, tmp_path):
+    spec = job("fmnist/lm_ssl_batch.yaml", "train.epochs=1", "train.steps_per_epoch=3", *SSL_OPTIONS[name])
+    w = Worker(spec)
+    batch = next(iter(w.loader.epoch(0)))
+    assert (batch.x_u_s is not None) == (spec.selflabel.strong_augment is not None)
+    w.run_epoch(OFF)
+    assert all(math.isfinite(v) for v in w.history["loss"])
+    save_state(str(tmp_path), w.state())
+    again = Worker(spec)
+    again.load(load_state(str(tmp_path)))
+    if spec.selflabel.teacher == "ema":
+        for k, v in w.teacher.state_dict().items():
+            torch.testing.assert_close(again.teacher.state_dict()[k], v)
+        student = dict(w.model.named_parameters())
+        assert any(not torch.equal(p, student[n]) for n, p in w.teacher.model.named_parameters())
+    for k, v in w.objective.state_dict().items():
+        torch.testing.assert_close(again.objective.state_dict()[k], v)

@@ -8,7 +8,7 @@ augmented ``float32``, channels first) on the worker's device.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import Union
+from typing import Optional, Union
 
 import torch
 
@@ -77,10 +77,12 @@ class Batch:
     au_l: torch.Tensor
     au_mask_l: torch.Tensor
     x_u: torch.Tensor
+    x_u_s: Optional[torch.Tensor] = None  # strong view of the unlabelled rows (weak/strong SSL)
 
     def to(self, device: Device, non_blocking: bool = False) -> "Batch":
         """Copy every tensor to ``device`` (a no-op for tensors already there)."""
-        return Batch(*(getattr(self, f.name).to(device, non_blocking=non_blocking) for f in fields(self)))
+        return Batch(*(None if getattr(self, f.name) is None else
+                       getattr(self, f.name).to(device, non_blocking=non_blocking) for f in fields(self)))
 
     @property
     def num_labelled(self) -> int:

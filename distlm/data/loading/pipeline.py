@@ -32,11 +32,13 @@ class DevicePipeline:
     norm: Optional[NormStats] = None
     augment_labelled: Union[str, Augment] = "none"
     augment_unlabelled: Union[str, Augment, None] = None
+    augment_strong: Union[str, Augment, None] = None  # set: also a strong view x_u_s of the unlabelled rows
 
     def __post_init__(self) -> None:
         self.device = torch.device(self.device)
         self._aug_l = resolve_augment(self.augment_labelled)
         self._aug_u = self._aug_l if self.augment_unlabelled is None else resolve_augment(self.augment_unlabelled)
+        self._aug_s = None if self.augment_strong is None else resolve_augment(self.augment_strong)
 
     def generator(self, seed: int, rank: int, epoch: int) -> torch.Generator:
         return augment_generator(seed, rank, epoch, self.device)
@@ -56,4 +58,5 @@ class DevicePipeline:
             au_l=lab.au.to(self.device, torch.float32, non_blocking=True),
             au_mask_l=lab.au_mask.to(self.device, torch.bool, non_blocking=True),
             x_u=self._pixels(unl.images, self._aug_u, gen),
+            x_u_s=None if self._aug_s is None else self._pixels(unl.images, self._aug_s, gen),
         )

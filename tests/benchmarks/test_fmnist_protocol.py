@@ -1,0 +1,115 @@
+"""The Fashion-MNIST protocol of docs/results.md: a deterministic, disjoint split;
+unlabelled labels never reach the model; the driver runs end to end."""
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from distlm.config import load_job
+from distlm.data.loading import DomainArrays
+from distlm.data.readers import read_index
+from distlm.data.readers.fmnist import load_split
+from distlm.telemetry.trainer import TrainerTelemetry
+from distlm.train.data import make_loader
+from distlm.train.loop import Worker
+
+ROOT = Path(__file__).resolve().parents[2]
+FMNIST = "/usr/share/datasets/fashion-mnist"
+
+
+@pytest.fixture(autouse=True)
+def _need_fmnist():
+    if not os.path.exists(os.path.join(FMNIST, "train-images-idx3-ubyte.gz")):
+        pytest.fail(f"{FMNIST} missing: run `make data` (apt-get install dataset-fashion-mnist)")
+
+
+def _split(seed: int):
+    table = read_index("fmnist", FMNIST, split="all", labels_per_class=100, seed=seed)[0]
+    return {k: np.asarray(table.column(k).to_pylist()) for k in ("id", "domain", "split", "label")}
+
+
+def test_split_is_deterministic_disjoint_and_leaves_test_untouched():
+    a, again, other = _split(0), _split(0), _split(1)
+    train = a["split"] == "train"
+    lab_ids = set(a["id"][train & (a["domain"] == "labelled")])
+    unl_ids = set(a["id"][train & (a["domain"] == "unlabelled")])
+    assert len(lab_ids) == 1000 and len(unl_ids) == 59000 and not lab_ids & unl_ids
+    assert lab_ids | unl_ids == set(a["id"][train])
+    assert np.bincount(a["label"][train & (a["domain"] == "labelled")], minlength=10).tolist() == [100] * 10
+    assert (a["label"][train & (a["domain"] == "unlabelled")] == -1).all()  # true labels not in the table
+    assert lab_ids == set(again["id"][(again["split"] == "train") & (again["domain"] == "labelled")])
+    assert lab_ids != set(other["id"][(other["split"] == "train") & (other["domain"] == "labelled")])
+    _, test_labels = load_split(FMNIST, "test")
+    test = a["split"] == "test"
+    assert test.sum() == 10000 and (a["domain"][test] == "labelled").all()
+    assert (a["label"][test] == test_labels).all()
+
+
+def test_attribute_rows_carry_no_class_label_in_training():
+    table = read_index("fmnist", FMNIST, split="train", labels_per_class=100, seed=0,
+                       attributes="fmnist_attributes")[0]
+    assert set(table.column("label").to_pylist()) == {-1}
+
+
+def _with_garbage_unlabelled_labels(w: Worker, seed: int) -> None:
+    u = w.memory.unlabelled
+    garbage = np.random.default_rng(seed).integers(0, 10, len(u)).astype(u.labels.dtype)
+    au = np.random.default_rng(seed).random(u.au.shape).astype(np.float32)
+    w.memory.unlabelled = DomainArrays(u.images, garbage, au, np.ones_like(u.au_mask))
+    w.loader = make_loader(w.spec, 0, 1, w.device, w.norm, w.memory, True, w.spec.train.augment,
+                           w.spec.train.augment_unlabelled)
+
+
+@pytest.mark.parametrize("job", ["fmnist/lm_ssl_batch.yaml", "fmnist/pseudo_label.yaml", "fmnist/attributes/lm.yaml"])
+def test_unlabelled_labels_never_reach_the_model(job):
+    spec = load_job(str(ROOT / "jobs" / job), ["train.epochs=1", "train.steps_per_epoch=3",
+                                                "train.batch_size=64", "loss.weighting.warmup_steps=0"])
+    clean, dirty = Worker(spec), Worker(spec)
+    _with_garbage_unlabelled_labels(dirty, 1)
+    assert not np.array_equal(clean.memory.unlabelled.labels, dirty.memory.unlabelled.labels)
+    clean.run_epoch(TrainerTelemetry(False))
+    dirty.run_epoch(TrainerTelemetry(False))
+    assert clean.step == dirty.step == 3
+    moved = False
+    initial = Worker(spec).model.state_dict()
+    for k, v in clean.model.state_dict().items():
+        torch.testing.assert_close(dirty.model.state_dict()[k], v, rtol=0, atol=0, msg=k)
+        moved |= not torch.equal(initial[k], v)
+    assert moved  # training did change the weights
+
+
+def test_quick_driver_runs_end_to_end(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    monkeypatch.chdir(ROOT)
+    driver = importlib.import_module("fmnist_experiments")
+    out = tmp_path / "results.md"
+    assert driver.main(["--quick", "--no-ray", "--steps", "6", "--rows", "ce,lm_ssl_batch",
+                        "--out", str(out)]) == 0
+    page = out.read_text()
+    assert "| CE only | Superv |" in page and "| CE + LM loss, batch centroids | SSL |" in page
+    assert "--steps 6" in page
+    for name in ("results-accuracy.png", "results-embedding-ce.png", "results-embedding-lm_ssl_batch.png"):
+        assert (tmp_path / "figures" / name).stat().st_size > 1000
+    # a second invocation reuses the stored runs instead of training again
+    assert driver.main(["--quick", "--no-ray", "--steps", "6", "--rows", "ce", "--out", str(out)]) == 0
+    assert "| CE only | Superv |" in out.read_text()
+
+
+@pytest.mark.slow
+def test_demo_runs_on_a_local_ray(tmp_path):
+    """`make demo`'s program: two 2-worker TorchTrainers on its own local Ray."""
+    import subprocess
+
+    out = tmp_path / "demo"
+    proc = subprocess.run([sys.executable, "-m", "distlm.demo", "--steps", "2", "--out", str(out)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
+    assert "| CE only (1,000 labels) |" in proc.stdout and "| LM-SSL, EMA centroids" in proc.stdout
+    for name in ("embedding-ce.png", "embedding-lm_ssl_ema.png", "training-ce.png", "results.md"):
+        assert (out / name).stat().st_size > 100
