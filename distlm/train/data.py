@@ -115,7 +115,7 @@ def parquet_batches(path: str, storage: Optional[Dict[str, Any]] = None, split: 
     if "image" not in cols:
         raise RawImagesError(f"{path}: Parquet without an 'image' column; crop it with distlm.prepare")
     flt = pc.field("split") == split if split else None
-    schema = ds.schema.select(cols)  # keeps the image shape (field metadata)
+    schema = pa.schema([ds.schema.field(c) for c in cols])  # keeps the image shape (field metadata)
     seen = 0
     for rb in ds.to_batches(columns=cols, filter=flt, batch_size=batch_size):
         if limit is not None and seen >= limit:

@@ -57,8 +57,7 @@ def crops_dataset(spec, source, side: str):
     fs, root = resolve(source.path, storage)
     names = parquet_dataset(source.path, storage).schema.names
     split = parquet_split(source.path, side, storage)
-    ds = ray.data.read_parquet(root, filesystem=None if is_local(fs) else pafs.PyFileSystem(pafs.FSSpecHandler(fs)),
-                               columns=[c for c in (*TRAIN_COLUMNS, "split") if c in names])
+    ds = ray.data.read_parquet(root, filesystem=None if is_local(fs) else pafs.PyFileSystem(pafs.FSSpecHandler(fs)))
     if split is not None:
         ds = ds.filter(expr=col("split") == split)
     return ds.select_columns([c for c in TRAIN_COLUMNS if c in names])
@@ -94,12 +93,16 @@ def build_trainer(spec, resume: Optional[str] = None):
     scaling = ray.train.ScalingConfig(num_workers=s.num_workers, use_gpu=s.use_gpu,
                                       resources_per_worker=resources)
     r = spec.run
+    fs = storage_filesystem(spec)
+    path = storage_path(spec)
+    if fs is not None:  # a pyarrow file system takes "bucket/prefix", not a URI
+        path = path.split("://", 1)[1]
     ckpt_cfg = ray.train.CheckpointConfig(
         num_to_keep=r.keep,
         **({"checkpoint_score_attribute": r.keep_metric, "checkpoint_score_order": r.keep_order}
            if r.keep_metric else {}))
     run_config = ray.train.RunConfig(
-        name=run_name(spec), storage_path=storage_path(spec), storage_filesystem=storage_filesystem(spec),
+        name=run_name(spec), storage_path=path, storage_filesystem=fs,
         checkpoint_config=ckpt_cfg, failure_config=ray.train.FailureConfig(max_failures=r.max_failures))
     config: Dict[str, Any] = {"spec": spec_to_dict(spec), "resume": resume or r.resume}
     datasets = ray_datasets(spec, with_unlabelled)

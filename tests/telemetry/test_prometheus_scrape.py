@@ -1,0 +1,192 @@
+"""A real Prometheus server scrapes the trainer and the prepare pipeline.
+
+One ``prometheus`` (Debian package; 1 s scrape interval, 127.0.0.1, temp TSDB) scrapes
+two fixed loopback ports: ``python -m distlm.prepare --metrics-port`` (a CLI run on a
+few images, joined to this module's Ray session) and the trainer's rank-0 exporter
+(``telemetry.metrics_port``, an in-process ``build_trainer(spec).fit()``). Both
+exporters live only while their run lasts, so when the runs are over the series are
+read back as raw samples (``metric[10m]``: range selectors skip the staleness markers
+written when a target goes away) and with a plain instant query at the time of the
+last sample. Prometheus is stopped by its own process group.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Dict, Iterator, List, Optional
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parents[2]
+FMNIST = "/usr/share/datasets/fashion-mnist"
+N_IMAGES = 4
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Prometheus:
+    """A ``prometheus`` subprocess on 127.0.0.1 and its HTTP query API."""
+
+    def __init__(self, workdir: Path, targets: Dict[str, int]):
+        exe = shutil.which("prometheus")
+        if exe is None:
+            pytest.fail("prometheus is not installed: apt-get install -y prometheus")
+        self.port = free_port()
+        jobs = "".join(f"  - job_name: {job}\n    static_configs: [{{targets: ['127.0.0.1:{port}']}}]\n"
+                       for job, port in targets.items())
+        config = workdir / "prometheus.yml"
+        config.write_text("global: {scrape_interval: 1s, scrape_timeout: 1s, evaluation_interval: 1s}\n"
+                          f"scrape_configs:\n{jobs}")
+        self.log = open(workdir / "prometheus.log", "w")
+        self.proc = subprocess.Popen(
+            [exe, f"--config.file={config}", f"--web.listen-address=127.0.0.1:{self.port}",
+             f"--storage.tsdb.path={workdir / 'tsdb'}", "--log.level=warn"],
+            stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.time() + 60
+        while not self._ready():
+            if self.proc.poll() is not None or time.time() > deadline:
+                self.stop()
+                pytest.fail(f"prometheus did not start: {(workdir / 'prometheus.log').read_text()[-2000:]}")
+            time.sleep(0.2)
+
+    def _ready(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/-/ready", timeout=2) as r:
+                return r.status == 200
+        except OSError:
+            return False
+
+    def query(self, expr: str, at: Optional[float] = None) -> List[dict]:
+        """``/api/v1/query`` results (each ``{"metric": labels, "value"|"values": ...}``)."""
+        params = {"query": expr, **({"time": f"{at:.3f}"} if at is not None else {})}
+        url = f"http://127.0.0.1:{self.port}/api/v1/query?{urllib.parse.urlencode(params)}"
+        with urllib.request.urlopen(url, timeout=10) as r:
+            body = json.loads(r.read())
+        assert body["status"] == "success", body
+        return body["data"]["result"]
+
+    def samples(self, name: str) -> Dict[str, List[tuple]]:
+        """Raw ``(time, value)`` samples of every series of ``name`` in the last 10 min."""
+        return {json.dumps(r["metric"], sort_keys=True): [(float(t), float(v)) for t, v in r["values"]]
+                for r in self.query(f"{name}[10m]")}
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)  # its own session: only what we started
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=20)
+        self.log.close()
+
+
+@pytest.fixture(scope="module")
+def scraped(tmp_path_factory) -> Iterator[Dict[str, object]]:
+    """Prometheus up, then a prepare run and a training run, each exporting on its port."""
+    if not os.path.exists(os.path.join(FMNIST, "train-images-idx3-ubyte.gz")):
+        pytest.fail(f"{FMNIST} missing: run `make data` (apt-get install dataset-fashion-mnist)")
+    ray = pytest.importorskip("ray")
+    work = tmp_path_factory.mktemp("prom")
+    ports = {"distlm-prepare": free_port(), "distlm-train": free_port()}
+    prom = Prometheus(work, ports)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        t0 = time.time()
+        prep = _run_prepare(work, ports["distlm-prepare"], ray.get_runtime_context().gcs_address)
+        t_prep = time.time() - t0
+        t0 = time.time()
+        result = _run_training(work, ports["distlm-train"])
+        t_train = time.time() - t0
+        yield {"prom": prom, "prepare": prep, "result": result, "t_prep": t_prep, "t_train": t_train}
+    finally:
+        ray.shutdown()
+        prom.stop()
+
+
+def _run_prepare(work: Path, port: int, address: str) -> subprocess.CompletedProcess:
+    import cv2
+    from skimage import data as skdata
+
+    src = work / "faces"
+    src.mkdir()
+    face = cv2.cvtColor(skdata.astronaut(), cv2.COLOR_RGB2BGR)
+    for i in range(N_IMAGES):
+        cv2.imwrite(str(src / f"astronaut{i}.jpg"), face)
+    out = subprocess.run(
+        [sys.executable, "-m", "distlm.prepare", "--input", str(src), "--output", str(work / "crops"),
+         "--detector", "haar", "--size", "64", "--shard-size", "1", "--actors", "1",
+         "--address", address, "--metrics-port", str(port), "--log-every", "1"],
+        cwd=REPO, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+    assert out.returncode == 0, (out.stdout + out.stderr)[-3000:]
+    return out
+
+
+def _run_training(work: Path, port: int):
+    from distlm.config import load_job
+    from distlm.train.driver import build_trainer
+
+    spec = load_job(str(REPO / "jobs" / "local-smoke.yaml"), [
+        "train.epochs=3", "train.steps_per_epoch=5", "data.labels_per_class=10", "scaling.num_workers=1",
+        "model.options={width: 8, norm: group}", "model.embedding_dim=16", "train.log_every=100",
+        f"telemetry.metrics_port={port}", "telemetry.host=127.0.0.1", f"run.storage_path={work / 'runs'}"])
+    result = build_trainer(spec).fit()
+    assert result.error is None, result.error
+    return result
+
+
+def _finite_series(prom: Prometheus, name: str, min_samples: int = 2) -> Dict[str, List[tuple]]:
+    series = prom.samples(name)
+    assert series, f"Prometheus holds no series {name}"
+    for labels, samples in series.items():
+        assert len(samples) >= min_samples, f"{name}{labels}: {len(samples)} scrape(s) only"
+        assert all(math.isfinite(v) for _, v in samples), f"{name}{labels}: {samples}"
+    return series
+
+
+def test_trainer_throughput_and_loss_scraped(scraped):
+    prom = scraped["prom"]
+    ips = _finite_series(prom, "distlm_train_images_per_second")
+    assert all(v > 0 for s in ips.values() for _, v in s)
+    loss = _finite_series(prom, "distlm_train_loss")
+    terms = {json.loads(k)["term"] for k in loss}
+    assert {"loss", "loss_supervised"} <= terms, terms
+    assert all(json.loads(k)["job"] == "distlm-train" for k in loss)
+    steps = [v for s in prom.samples("distlm_train_step").values() for _, v in s]
+    assert 0 < max(steps) <= scraped["result"].metrics["step"]
+    print(f"train: {len(next(iter(ips.values())))} scrapes in {scraped['t_train']:.1f}s of fit()")
+
+
+def test_plain_instant_query_answers_at_the_last_scrape(scraped):
+    prom = scraped["prom"]
+    for name in ("distlm_train_images_per_second", "distlm_train_loss"):
+        last = max(t for s in prom.samples(name).values() for t, _ in s)
+        result = prom.query(name, at=last)
+        assert result, f"instant query {name} at {last} returned nothing"
+        assert all(math.isfinite(float(r["value"][1])) for r in result)
+
+
+def test_prepare_metrics_scraped(scraped):
+    prom = scraped["prom"]
+    inputs = _finite_series(prom, "distlm_prepare_inputs_total")
+    assert {v for s in inputs.values() for _, v in s} == {float(N_IMAGES)}
+    assert all(json.loads(k)["job"] == "distlm-prepare" for k in inputs)
+    slices = _finite_series(prom, "distlm_prepare_slices_total")
+    assert {v for s in slices.values() for _, v in s} == {float(N_IMAGES)}  # --shard-size 1
+    print(f"prepare: {len(next(iter(inputs.values())))} scrapes in {scraped['t_prep']:.1f}s")
