@@ -16,14 +16,14 @@ WORKDIR /home/ray/distlm
 # Dependencies first, from the metadata only, so code edits do not reinstall torch.
 COPY --chown=ray:users pyproject.toml README.md ./
 RUN mkdir -p distlm && touch distlm/__init__.py \
-    && pip install --no-cache-dir ".[faces]" \
+    && pip install --no-cache-dir ".[faces,predict]" \
     && pip uninstall -y distlm
 
 # Then the code and the job specs (RayJob entrypoints name jobs/<name>.yaml relative
 # to this directory).
 COPY --chown=ray:users distlm ./distlm
 COPY --chown=ray:users jobs ./jobs
-RUN pip install --no-cache-dir --no-deps ".[faces]"
+RUN pip install --no-cache-dir --no-deps ".[faces,predict]"
 
 ENV PYTHONUNBUFFERED=1
 # The trainer's Prometheus exporter (telemetry.metrics_port) and Ray's own metrics.

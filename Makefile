@@ -14,7 +14,7 @@ PYTEST_ARGS ?=
 $(VENV)/.stamp: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev,faces]'
+	$(PY) -m pip install -q -e '.[dev,faces,predict]'
 	touch $@
 
 setup: $(VENV)/.stamp

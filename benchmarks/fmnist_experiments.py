@@ -128,7 +128,8 @@ def write_page(a, records, path: str, figures: List[str], wall: float, command: 
         f"Machine: {machine()}. Trainer path: "
         + ("in-process `distlm.train.loop.Worker` (one worker; `--no-ray`)" if a.no_ray else
            f"`build_trainer(spec).fit()` on one local Ray session, {a.workers} workers")
-        + f". Total wall time {wall / 60:.1f} min.", "",
+        + f". Sum of the runs' wall times {wall / 60:.1f} min; load average at the end "
+        f"{os.getloadavg()[0]:.1f} (the cores are shared: per-step times vary with other users' load).", "",
         "## Protocol", "",
         f"- Seeds {a.seed_list}; each seed draws its own 100 labelled images per class from the 60k training "
         "set (`labels_per_class: 100`, `labelled_subset(labels, 100, seed)`); the other 59,000 are the "
@@ -194,7 +195,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             print(f"    " + " ".join(f"{k}={v:.4f}" for k, v in f.items() if k in ("acc", "avg_acc", "avg_full"))
                   + f" wall={rec['wall_s']:.0f}s", flush=True)
             save_store(store, a.steps, a.set, records)
-    wall = time.perf_counter() - t0
+    wall = sum(r["wall_s"] for seeds in records.values() for r in seeds.values())
     figures = [p for p in [figure_curves(records, prefix + "-accuracy.png")] if p]
     figures += figure_embeddings(records, prefix)
     write_page(a, records, out, figures, wall, command)

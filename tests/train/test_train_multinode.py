@@ -176,8 +176,8 @@ def killed_run(cluster, tmp_path_factory) -> Dict[str, object]:
     nodes = _nodes(Path(cluster["STATE"]))
 
     def job_status() -> Optional[str]:
-        out = _ray(cluster, "job", "status", job_id)
-        return next((s for s in ("SUCCEEDED", "FAILED", "STOPPED") if s in out), None)
+        ended = re.search(r"Job '\w+' (succeeded|failed|was stopped)", _ray(cluster, "job", "status", job_id))
+        return ended.group(1).upper().replace("WAS ", "") if ended else None
 
     def workers_up():
         pids = _train_worker_pids(cluster)
@@ -186,7 +186,11 @@ def killed_run(cluster, tmp_path_factory) -> Dict[str, object]:
 
     pids = _wait(workers_up, 300, "two Train workers", 1)
     hosts = {p: _node_of(p, nodes) for p in pids}
-    first = _wait(lambda: sorted(run_dir.glob("checkpoint_*")), 300, "the first checkpoint_*", 0.1)
+    # a checkpoint_* folder is written by the worker before the controller registers it;
+    # kill only once the controller's snapshot lists it, so the restart can restore it
+    snapshot = run_dir / "checkpoint_manager_snapshot.json"
+    first = _wait(lambda: sorted(run_dir.glob("checkpoint_*/")) if snapshot.exists()
+                  and "checkpoint_" in snapshot.read_text() else None, 300, "the first registered checkpoint", 0.1)
     t_ckpt = time.time() - t0
     victims = [n for n in nodes if n[0] != "n0" and n[0] in hosts.values()]
     assert len(hosts) == 2 and len(set(hosts.values())) == 2, f"workers not on two nodes: {hosts}"
