@@ -122,28 +122,18 @@ def save_resolved_spec(spec) -> str:
     """Write the resolved spec beside the run's checkpoints (local storage)."""
     base = storage_path(spec)
     if "://" in base:
-        import fsspec
+        from distlm.config import dump_job
+        from distlm.data.fs import resolve
 
         path = f"{base.rstrip('/')}/{run_name(spec)}/{SPEC_FILE}"
-        with fsspec.open(path, "w", **_fs_kwargs(spec)) as f:
-            from distlm.config import dump_job
-
+        fs, key = resolve(path, storage_options(spec))
+        with fs.open(key, "w") as f:
             f.write(dump_job(spec))
         return path
     path = os.path.join(base, run_name(spec), SPEC_FILE)
     os.makedirs(os.path.dirname(path), exist_ok=True)
     save_job(spec, path)
     return path
-
-
-def _fs_kwargs(spec) -> Dict[str, Any]:
-    s = spec.data.storage
-    kw: Dict[str, Any] = {}
-    if s.endpoint_url:
-        kw["client_kwargs"] = {"endpoint_url": s.endpoint_url}
-    if s.anon:
-        kw["anon"] = True
-    return kw
 
 
 def run(spec, resume: Optional[str] = None, address: Optional[str] = None):

@@ -184,13 +184,16 @@ def moto_s3(tmp_path):
 
 
 @pytest.mark.slow
-def test_s3_input_and_output(ray_local, moto_s3):
+def test_s3_input_and_output(ray_local, moto_s3, tmp_path):
     from distlm.data.fs import resolve
 
     fs, _ = resolve("s3://bkt", moto_s3)
-    for i in range(3):
-        fs.pipe_file(f"bkt/in/sub/{i}.png", syn.encode(syn.gradient(30 + i, 40), "PNG"))
-    fs.pipe_file("bkt/in/bad.jpg", b"")
+    files = {f"sub/{i}.png": syn.encode(syn.gradient(30 + i, 40), "PNG") for i in range(3)}
+    files["bad.jpg"] = b""
+    for rel, data in files.items():
+        fs.pipe_file(f"bkt/in/{rel}", data)
+        (tmp_path / "in" / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "in" / rel).write_bytes(data)
     summary = prepare("s3://bkt/in", "s3://bkt/out", detector="none", size=16, shard_size=2, storage=moto_s3)
     assert summary["inputs"] == 4 and summary["written"] == 3
     assert summary["outcomes"]["unreadable"] == 1
@@ -202,3 +205,12 @@ def test_s3_input_and_output(ray_local, moto_s3):
     assert shard_images(read_shard("s3://bkt/out", names[1], moto_s3)).shape == (2, 16, 16, 3)
     again = prepare("s3://bkt/in", "s3://bkt/out", detector="none", size=16, shard_size=2, storage=moto_s3)
     assert again == summary
+    # the same files from a local folder give identical shards (ids, labels, crops)
+    local = prepare(str(tmp_path / "in"), str(tmp_path / "out"), detector="none", size=16, shard_size=2)
+    assert local["outcomes"] == summary["outcomes"]
+    assert shard_names(str(tmp_path / "out")) == names
+    for name in names:
+        remote, here = read_shard("s3://bkt/out", name, moto_s3), read_shard(str(tmp_path / "out"), name)
+        assert remote.column("id").to_pylist() == here.column("id").to_pylist()
+        assert remote.column("label").to_pylist() == here.column("label").to_pylist()
+        assert (shard_images(remote) == shard_images(here)).all()

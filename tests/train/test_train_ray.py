@@ -6,7 +6,10 @@ session and four short runs for the module, each checked for several things:
 * ``first``: 2 workers, 1 epoch; ``resumed``: ``first`` + ``--resume`` to 2
   epochs — equal to ``straight`` bit for bit;
 * ``single``: 1 worker with the whole batch, 1 epoch — equal to ``first``
-  (2 workers with half the batch each) to 1e-5.
+  (2 workers with half the batch each) to 1e-5;
+* ``supervised`` (CE + LM on the labels only) and ``transfer`` (attributes through
+  the ``fmnist_attributes`` formulas), 2 workers: each lowers its loss and
+  ``distlm.evaluate`` writes its metrics and plots.
 """
 import os
 import threading
@@ -33,8 +36,9 @@ def runs(tmp_path_factory):
     ray.init(num_cpus=4, include_dashboard=False, log_to_driver=False)
     out = {"store": store, "scraped": []}
 
-    def fit(name, *over, resume=None):
-        spec = job(*BASE, f"run.name={name}", *over, storage=store)
+    def fit(name, *over, resume=None, base=BASE):
+        spec = job(*base, f"run.name={name}", *over, storage=store)
+        out[f"{name}_job"] = spec
         out[f"{name}_spec"] = save_resolved_spec(spec)
         result = build_trainer(spec, resume).fit()
         assert result.error is None, result.error
@@ -48,6 +52,8 @@ def runs(tmp_path_factory):
     fit("first", "train.epochs=1")
     fit("resumed", "train.epochs=2", resume=out["first"].checkpoint.path)
     fit("single", "train.epochs=1", "scaling.num_workers=1")
+    fit("supervised", "train.epochs=2", base=("fmnist/ce_lm.yaml", "scaling.num_workers=2"))
+    fit("transfer", "train.epochs=2", base=("fmnist/attributes/lm.yaml", "scaling.num_workers=2"))
     yield out
     ray.shutdown()
 
@@ -99,3 +105,19 @@ def test_two_workers_with_half_batches_equal_one_worker(runs):
     for part in ("model", "objective"):
         for k, v in one[part].items():
             torch.testing.assert_close(two[part][k], v, rtol=1e-5, atol=1e-5, msg=f"{part}.{k}")
+
+
+@pytest.mark.parametrize("name", ["supervised", "transfer"])
+def test_scenarios_learn_and_evaluate_with_plots(runs, name, tmp_path):
+    from distlm.evaluate.run import evaluate_checkpoint
+
+    state = runs[f"{name}_state"]
+    losses = state["history"]["loss_supervised"]
+    assert sum(losses[-3:]) / 3 < sum(losses[:2]) / 2, losses
+    res = evaluate_checkpoint(runs[name].checkpoint.path, runs[f"{name}_job"], str(tmp_path))
+    key = "avg_full" if name == "transfer" else "acc"
+    assert 0.0 <= res["row"][key] <= 1.0
+    for path in res["files"].values():
+        assert os.path.getsize(path) > 1000, path
+    assert ("au_f1" if name == "transfer" else "confusion") in res["files"]
+    assert (tmp_path / "metrics.json").exists() and (tmp_path / "metrics.csv").exists()
