@@ -13,7 +13,7 @@ from skimage import data
 import distlm
 from distlm.predict.__main__ import main
 
-from conftest import ASTRONAUT_FACE, box_iou, write_video
+from predict_helpers import ASTRONAUT_FACE, box_iou, write_video
 
 
 @pytest.mark.slow

@@ -11,7 +11,7 @@ import distlm
 from distlm.train.checkpoint import CheckpointError, load_state
 from distlm.train.evaluate import predict_batch
 
-from conftest import ASTRONAUT_FACE, box_iou, write_video
+from predict_helpers import ASTRONAUT_FACE, box_iou, write_video
 
 
 def test_fmnist_round_trip_matches_training_module(fmnist_worker):

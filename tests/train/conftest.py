@@ -1,31 +1,9 @@
-"""Shared job specs for trainer tests: tiny Fashion-MNIST runs derived from the
-real job files, so the tests exercise what users run."""
+"""Fixtures of the trainer tests; helpers live in ``train_helpers``."""
 import os
-import socket
 
 import pytest
 
-from distlm.config import load_job
-
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-FMNIST = "/usr/share/datasets/fashion-mnist"
-
-TINY = ["data.labels_per_class=10", "train.batch_size=32", "train.steps_per_epoch=4",
-        "train.epochs=2", "train.log_every=100", "scaling.num_workers=1", "telemetry.metrics_port=0",
-        "model.options={width: 8, norm: group}", "model.embedding_dim=16", "optim.lr=0.003",
-        "run.checkpoint_every=1", "loss.weighting.mode=fixed", "loss.weighting.lambda2=0.5"]
-
-
-def job(name: str, *overrides: str, storage: str = None):
-    """``jobs/<name>`` with the tiny overrides (and a storage path) applied."""
-    extra = [f"run.storage_path={storage}"] if storage else []
-    return load_job(os.path.join(REPO, "jobs", name), TINY + extra + list(overrides))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from train_helpers import FMNIST
 
 
 @pytest.fixture(autouse=True)

@@ -28,7 +28,7 @@ import pytest
 
 from distlm.train.checkpoint import load_state
 
-from conftest import REPO
+from train_helpers import REPO
 
 pytestmark = pytest.mark.slow
 

@@ -23,7 +23,7 @@ import torch
 from distlm.train.checkpoint import load_state
 from distlm.train.driver import build_trainer, save_resolved_spec
 
-from conftest import free_port, job
+from train_helpers import free_port, job
 
 pytestmark = pytest.mark.slow
 BASE = ("fmnist/lm_ssl_ema.yaml", "scheduler.name=none", "scaling.num_workers=2")

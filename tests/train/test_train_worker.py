@@ -11,7 +11,7 @@ from distlm.telemetry.trainer import TrainerTelemetry
 from distlm.train.checkpoint import CheckpointError, load_state, save_state
 from distlm.train.loop import NonFiniteLossError, Worker
 
-from conftest import job
+from train_helpers import job
 
 OFF = TrainerTelemetry(False)
 SCENARIOS = {
