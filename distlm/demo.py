@@ -39,13 +39,6 @@ def job_path(rel: str) -> str:
     return str(p if p.exists() else Path("jobs") / rel)
 
 
-def uses_unlabelled(spec) -> bool:
-    """Whether ``spec``'s objective reads unlabelled rows (as the trainer decides)."""
-    from distlm.train.objective import EMBEDDING_LOSSES
-
-    return spec.loss.aux == "pseudo_label" or (spec.selflabel.enabled and spec.loss.aux in EMBEDDING_LOSSES)
-
-
 def apply_budget(spec, steps: int, seed: int, eval_every: int, workers: int = 1,
                  storage: Optional[str] = None):
     """The same budget for every method: ``steps`` Adam steps of ``LABELLED_BATCH``
@@ -55,6 +48,8 @@ def apply_budget(spec, steps: int, seed: int, eval_every: int, workers: int = 1,
     d = spec_to_dict(spec)
     per_epoch = min(EPOCH_STEPS, steps)
     epochs = math.ceil(steps / per_epoch)
+    from distlm.train.objective import uses_unlabelled
+
     ratio = d["data"]["unlabelled_ratio"] if uses_unlabelled(spec) else 0.0
     d["seed"] = seed
     d["train"].update(epochs=epochs, steps_per_epoch=per_epoch, log_every=10**9,

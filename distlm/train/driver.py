@@ -82,11 +82,9 @@ def build_trainer(spec, resume: Optional[str] = None):
     from ray.train.torch import TorchTrainer
 
     from distlm.train.loop import Worker  # noqa: F401  (import errors surface here, not in workers)
-    from distlm.train.objective import Objective
-    from distlm.train.loop import build_formulas, num_aux_classes
+    from distlm.train.objective import uses_unlabelled
 
-    formulas = build_formulas(spec)
-    with_unlabelled = Objective(spec, num_aux_classes(spec, formulas), formulas).uses_unlabelled
+    with_unlabelled = uses_unlabelled(spec)
     s = spec.scaling
     resources = {"CPU": s.cpus_per_worker, **({"GPU": s.gpus_per_worker} if s.use_gpu else {}),
                  **s.resources_per_worker}

@@ -24,7 +24,7 @@ from distlm.models import create_model
 from distlm.train.checkpoint import load_state, save_state
 from distlm.train.data import MEMORY_FORMATS, loader_kind, make_loader, norm_from_arrays, read_memory, test_batches
 from distlm.train.evaluate import evaluate, unwrap
-from distlm.train.objective import Objective
+from distlm.train.objective import Objective, uses_unlabelled
 from distlm.train.optim import build_optimizer, build_scheduler
 from distlm.selflabel.teacher import EMATeacher
 from distlm.telemetry.trainer import TrainerTelemetry
@@ -88,8 +88,7 @@ class Worker:
         self.kind = loader_kind(spec)
         torch.manual_seed(spec.seed)  # identical initial weights on every rank
         self.model = create_model(spec).to(self.device)
-        objective_probe = Objective(spec, num_aux_classes(spec, self.formulas), self.formulas)
-        self.with_unlabelled = objective_probe.uses_unlabelled
+        self.with_unlabelled = uses_unlabelled(spec)
         self.memory = read_memory(spec, self.with_unlabelled) if self.kind == "memory" else None
         self.norm = norm or (norm_from_arrays(self.memory.labelled) if self.memory else NormStats.unit(spec.data.channels))
         aug, aug_u = spec.train.augment, spec.train.augment_unlabelled

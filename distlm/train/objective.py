@@ -30,6 +30,11 @@ EMBEDDING_LOSSES = ("lm", "center", "island")
 SELF_LABEL_CE = ("pseudo_label", "fixmatch")  # cross-entropy on self-labels, no embedding loss
 
 
+def uses_unlabelled(spec) -> bool:
+    """Whether a job's objective reads unlabelled samples (SSL or transfer)."""
+    return spec.loss.aux in SELF_LABEL_CE or (spec.selflabel.enabled and spec.loss.aux in EMBEDDING_LOSSES)
+
+
 @dataclass
 class StepResult:
     """One step's loss and what telemetry reports about it."""
@@ -78,6 +83,7 @@ class Objective(nn.Module):
         if self.scenario == "aus" and self.aux_name in EMBEDDING_LOSSES and formulas is None:
             raise ValueError("scenario 'aus' with an embedding loss needs selflabel.formulas")
         self.aux = self._build_aux(spec) if self.aux_name in EMBEDDING_LOSSES else None
+        self.uses_unlabelled = uses_unlabelled(spec)
         self.weighting = build_weighting(spec, total_steps)
         self._prev_centroids: Optional[torch.Tensor] = None
 
@@ -89,11 +95,6 @@ class Objective(nn.Module):
             "island": dict(alpha=loss.center_alpha, island_lambda=loss.island_lambda),
         }[self.aux_name]
         return create_loss(self.aux_name, num_classes=self.num_classes, reduction=loss.reduction, **kwargs)
-
-    @property
-    def uses_unlabelled(self) -> bool:
-        """Whether unlabelled samples contribute (SSL or transfer)."""
-        return self.aux_name in SELF_LABEL_CE or (self.selflabel and self.aux is not None)
 
     @torch.no_grad()
     def assign(self, logits: torch.Tensor, labels_l: Optional[torch.Tensor] = None) -> Assignment:
