@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import subprocess
-import tempfile
 from pathlib import Path
-from typing import Dict, Iterator, List
+from typing import Dict, Iterator
 
 import pytest
 
@@ -20,51 +17,13 @@ import deploy_manifests as dm
 
 pytestmark = pytest.mark.slow
 
-SCRIPT = dm.REPO / "cluster" / "local.sh"
-RAY = Path(os.environ.get("DISTLM_PYTHON", dm.REPO / ".venv" / "bin" / "python")).parent / "ray"
-
-
-def _run(args: List[str], env: Dict[str, str], timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run(args, env=env, capture_output=True, text=True, timeout=timeout,
-                          cwd=dm.REPO, stdin=subprocess.DEVNULL)
-
-
-def _alive(pid: int, start: str) -> bool:
-    """Running, not a zombie, and still the process that was recorded (same start time)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    fields = stat.rsplit(")", 1)[1].split()
-    return fields[0] != "Z" and fields[19] == start
-
-
-def _recorded(state: Path) -> List[tuple]:
-    rows = [line.split() for line in (state / "pids").read_text().splitlines() if line.strip()]
-    return [(int(r[0]), r[1]) for r in rows]
+from cluster_helpers import RAY, SCRIPT, alive as _alive, local_cluster, recorded as _recorded, run as _run
 
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[Dict[str, str]]:
-    state = Path(tempfile.mkdtemp(prefix="dlc", dir="/tmp"))
-    env = {**os.environ, "DISTLM_CLUSTER_DIR": str(state), "DISTLM_DOWN_GRACE": "5",
-           "DISTLM_CPUS_PER_NODE": "2", "DISTLM_OBJECT_STORE_MB": "256"}
-    for var in ("RAY_ADDRESS", "RAY_API_SERVER_ADDRESS", "RAY_AUTH_TOKEN", "RAY_AUTH_MODE"):
-        env.pop(var, None)
-    up = _run(["bash", str(SCRIPT), "up", "2"], env)
-    try:
-        assert up.returncode == 0, f"local.sh up failed:\n{up.stdout}\n{up.stderr}"
-        exports = dict(line[len("export "):].split("=", 1) for line in up.stdout.splitlines()
-                       if line.startswith("export "))
-        yield {**env, **exports, "STATE": str(state)}
-    finally:
-        _run(["bash", str(SCRIPT), "down"], env)
-        leftover = [p for p, s in _recorded(state) if _alive(p, s)] if (state / "pids").exists() else []
-        link = state / "nodes_link"
-        if link.exists():
-            shutil.rmtree(link.read_text().strip(), ignore_errors=True)
-        shutil.rmtree(state, ignore_errors=True)
-        assert not leftover, f"pids still alive after down: {leftover}"
+    with local_cluster(nodes=2, cpus_per_node=2, object_store_mb=256, prefix="dlc") as env:
+        yield env
 
 
 def test_up_prints_auth_and_addresses(cluster) -> None:

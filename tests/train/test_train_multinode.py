@@ -16,10 +16,8 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
-import subprocess
-import tempfile
+import sys
 import time
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Tuple
@@ -30,33 +28,15 @@ from distlm.train.checkpoint import load_state
 
 from train_helpers import REPO
 
+sys.path.insert(0, os.path.join(REPO, "tests", "deploy"))
+from cluster_helpers import RAY, SCRIPT, alive as _same, local_cluster, run as _run, stat as _stat  # noqa: E402
+
 pytestmark = pytest.mark.slow
 
-SCRIPT = Path(REPO) / "cluster" / "local.sh"
-RAY = Path(os.environ.get("DISTLM_PYTHON", Path(REPO) / ".venv" / "bin" / "python")).parent / "ray"
 EPOCHS = 6
 OVERRIDES = [f"train.epochs={EPOCHS}", "train.steps_per_epoch=8", "data.labels_per_class=10",
              "model.options={width: 8, norm: group}", "model.embedding_dim=16", "train.log_every=100",
              "run.max_failures=2", "run.checkpoint_every=1", "run.keep=1"]
-
-
-def _run(args: List[str], env: Dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run(args, env=env, capture_output=True, text=True, timeout=timeout,
-                          cwd=REPO, stdin=subprocess.DEVNULL)
-
-
-def _stat(pid: int) -> Optional[List[str]]:
-    """Fields of /proc/PID/stat after the command name (state first), None if gone."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-
-
-def _same(pid: int, start: str) -> bool:
-    """Running, not a zombie, and still the process that was recorded (same start time)."""
-    f = _stat(pid)
-    return f is not None and f[0] != "Z" and f[19] == start
 
 
 def _nodes(state: Path) -> List[Tuple[str, int, str]]:
@@ -110,29 +90,11 @@ def _kill_node(node: Tuple[str, int, str]) -> List[int]:
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[Dict[str, str]]:
-    state = Path(tempfile.mkdtemp(prefix="dlm", dir="/tmp"))
-    env = {**os.environ, "DISTLM_CLUSTER_DIR": str(state), "DISTLM_DOWN_GRACE": "5",
-           "DISTLM_CPUS_PER_NODE": "1", "DISTLM_OBJECT_STORE_MB": "200"}
-    for var in ("RAY_ADDRESS", "RAY_API_SERVER_ADDRESS", "RAY_AUTH_TOKEN", "RAY_AUTH_MODE"):
-        env.pop(var, None)
-    for _attempt in range(2):  # on a loaded machine a raylet can miss Ray's fixed 30 s start window
-        up = _run(["bash", str(SCRIPT), "up", "3"], env, timeout=400)
-        if up.returncode == 0 or "failed to start" not in up.stderr:
-            break
-    try:
-        assert up.returncode == 0, f"local.sh up failed:\n{up.stdout}\n{up.stderr}"
-        exports = dict(line[len("export "):].split("=", 1) for line in up.stdout.splitlines()
-                       if line.startswith("export "))
-        yield {**env, **exports, "STATE": str(state)}
-    finally:
-        _run(["bash", str(SCRIPT), "down"], env, timeout=120)
-        rows = [ln.split() for ln in (state / "pids").read_text().splitlines()] if (state / "pids").exists() else []
-        leftover = [int(r[0]) for r in rows if r and _same(int(r[0]), r[1])]
-        link = state / "nodes_link"
-        if link.exists():
-            shutil.rmtree(link.read_text().strip(), ignore_errors=True)
-        shutil.rmtree(state, ignore_errors=True)
-        assert not leftover, f"pids still alive after down: {leftover}"
+    # one CPU per node: the two Train workers land on two different nodes, and two
+    # nodes remain to restart on after one is killed
+    with local_cluster(nodes=3, cpus_per_node=1, object_store_mb=200, prefix="dlm",
+                       attempts=2, up_timeout=400) as env:
+        yield env
 
 
 def _ray(cluster: Dict[str, str], group: str, command: str, *args: str, timeout: float = 120) -> str:
