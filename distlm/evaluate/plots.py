@@ -22,6 +22,13 @@ def _plt():
     return plt
 
 
+def _save(plt, fig, path: str) -> str:
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 def project_2d(x: np.ndarray, extra: Optional[np.ndarray] = None):
     """PCA of row-normalised ``x (N, D)`` to 2-D; ``extra (K, D)`` in the same basis."""
     xn = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
@@ -48,10 +55,7 @@ def confusion(cm: np.ndarray, names: Sequence[str], path: str) -> str:
                     color="white" if rows[i, j] > 0.5 else "black")
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def embedding(emb: np.ndarray, labels: np.ndarray, centroids: Optional[np.ndarray], names: Sequence[str],
@@ -69,10 +73,7 @@ def embedding(emb: np.ndarray, labels: np.ndarray, centroids: Optional[np.ndarra
             ax.scatter(c[0], c[1], marker="*", s=250, color=cmap(k % 10), edgecolor="black")
     ax.set_title(title)
     ax.legend(fontsize=6, markerscale=3, loc="best")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def training(history: Dict[str, List], path: str) -> str:
@@ -95,10 +96,7 @@ def training(history: Dict[str, List], path: str) -> str:
         axes[2].set_title(f"test {key}")
     for ax in axes:
         ax.set_xlabel("step")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def au_f1(f1: Dict[str, float], path: str) -> str:
@@ -108,10 +106,7 @@ def au_f1(f1: Dict[str, float], path: str) -> str:
     ax.bar(range(len(keys)), [100 * f1[k] for k in keys])
     ax.set_xticks(range(len(keys)), [k.replace("f1_", "") for k in keys], rotation=45)
     ax.set_ylabel("F1 (%)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def ensure_dir(path: str) -> str:
