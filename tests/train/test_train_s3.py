@@ -15,7 +15,7 @@ import ray
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data"))
 from fixtures_readers import s3_storage  # noqa: E402,F401  (fixture: moto_server on 127.0.0.1)
-from test_train_crops import CLASSES, USED, _image, _job  # noqa: E402
+from crop_helpers import CLASSES, USED, _job, image_tree  # noqa: E402
 
 from distlm.config import load_job  # noqa: E402
 from distlm.data.fs import resolve  # noqa: E402
@@ -39,13 +39,7 @@ def s3_run(tmp_path_factory, s3_storage):  # noqa: F811
     boto3.client("s3", endpoint_url=storage["endpoint_url"], region_name=storage["region"]).create_bucket(Bucket=BUCKET)
     rng = np.random.default_rng(1)
     local = root / "images"
-    for cls, label in USED.items():
-        for i in range(8):
-            _image(rng, label, local / "lab" / cls / f"{i}.png")
-        for i in range(2):
-            _image(rng, label, local / "test" / cls / f"{i}.png")
-    for i in range(12):
-        _image(rng, 4, local / "pool" / f"u{i}.jpg")
+    image_tree(local, rng, 8, 2, 12, lambda r: 4)
     for p in sorted(local.rglob("*")):
         if p.is_file():
             fs.pipe_file(f"{BUCKET}/images/{p.relative_to(local).as_posix()}", p.read_bytes())
