@@ -2,7 +2,7 @@
 
 Same images, same run. Prints a table; asserts nothing.
 
-    .venv/bin/python benchmarks/bench_faces.py --images 32 --actors 2
+    .venv/bin/python benchmarks/bench_faces.py --images 600 --actors 1 2
 """
 from __future__ import annotations
 
@@ -82,21 +82,25 @@ def ray_pipeline(paths: list, actors: int, detect_batch: int) -> tuple:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--images", type=int, default=32)
-    ap.add_argument("--actors", type=int, default=2)
+    ap.add_argument("--actors", type=int, nargs="+", default=[2], help="pool sizes to measure, e.g. 1 2")
     ap.add_argument("--detect-batch", type=int, default=8)
+    ap.add_argument("--loop-threads", type=int, default=None, help="TF threads of the plain loop (default: cores)")
     args = ap.parse_args()
+    threads = args.loop_threads or os.cpu_count() or 1
     with tempfile.TemporaryDirectory() as tmp:
         paths = make_images(Path(tmp), args.images)
-        ray_s, ray_steady, ray_faces = ray_pipeline(paths, args.actors, args.detect_batch)
-        loop_s, load_s, loop_faces = plain_loop(paths, threads=args.actors)
+        runs = {a: ray_pipeline(paths, a, args.detect_batch) for a in args.actors}
+        loop_s, load_s, loop_faces = plain_loop(paths, threads=threads)
     n = len(paths)
-    print(f"{'pipeline':<44}{'images':>8}{'seconds':>10}{'images/s':>10}{'faces':>7}")
-    print(f"{f'Ray Data, {args.actors} actors, batch {args.detect_batch} (incl. start)':<44}"
-          f"{n:>8}{ray_s:>10.2f}{n / ray_s:>10.2f}{ray_faces:>7}")
-    print(f"{f'Ray Data, {args.actors} actors, steady state (after 1st batch)':<44}{'':>8}{'':>10}"
-          f"{ray_steady:>10.2f}{'':>7}")
-    print(f"{f'plain loop, detect_faces x1, {args.actors} TF threads':<44}{n:>8}{loop_s:>10.2f}"
-          f"{n / loop_s:>10.2f}{loop_faces:>7}")
+    loop_rate = n / loop_s
+    print(f"{'pipeline':<48}{'images':>8}{'seconds':>10}{'images/s':>10}{'vs loop':>9}{'faces':>7}")
+    for a, (ray_s, ray_steady, ray_faces) in runs.items():
+        print(f"{f'Ray Data, {a} actors, batch {args.detect_batch} (incl. start)':<48}"
+              f"{n:>8}{ray_s:>10.2f}{n / ray_s:>10.2f}{n / ray_s / loop_rate:>8.2f}x{ray_faces:>7}")
+        print(f"{f'Ray Data, {a} actors, steady state (after 1st batch)':<48}{'':>8}{'':>10}"
+              f"{ray_steady:>10.2f}{ray_steady / loop_rate:>8.2f}x{'':>7}")
+    print(f"{f'plain loop, detect_faces x1, {threads} TF threads':<48}{n:>8}{loop_s:>10.2f}"
+          f"{loop_rate:>10.2f}{1.0:>8.2f}x{loop_faces:>7}")
     print(f"(plain loop model load + warm-up: {load_s:.2f} s, not counted; cores: {os.cpu_count()})")
 
 

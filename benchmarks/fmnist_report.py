@@ -13,7 +13,7 @@ import numpy as np
 
 from distlm.demo import mean_std
 from distlm.evaluate import plots
-from fmnist_rows import EMBED_PAIR, EXP1, EXP2, ROWS
+from fmnist_rows import EMBED_PAIR, EXP1, EXP2, EXP3, ROWS
 
 Records = Dict[str, Dict[int, dict]]
 
@@ -39,23 +39,31 @@ def steps_to_final(rec: dict, tol: float = 0.005) -> Optional[int]:
     return int(next(s for s, a in zip(h["eval_step"], accs) if a >= best - tol))
 
 
-def table1(records: Records) -> str:
+def _ms_per_step(records: Records, row: str) -> float:
+    return 1000 * float(np.mean([r["train_s"] / max(r["steps"], 1) for r in records[row].values()]))
+
+
+def table1(records: Records, rows: Dict = EXP1, base: str = "ce") -> str:
+    """Accuracy table of ``rows`` (default: experiment 1), paired Δ against ``base``;
+    ms/step and its ratio to ``base``'s measured in the same run."""
     head = ("| Method | Framework | Acc (%) | Avg. Acc (%) | paired Δ Acc vs CE (pt) | steps to best ±0.5 pt "
-            "| wall per run (s) | ms/step |")
-    lines = [head, "|---|---|---|---|---|---|---|---|"]
-    for row, meta in EXP1.items():
+            "| wall per run (s) | ms/step | × CE time |")
+    lines = [head, "|---|---|---|---|---|---|---|---|---|"]
+    base_ms = _ms_per_step(records, base) if base in records else float("nan")
+    for row, meta in rows.items():
         if row not in records:
             continue
         runs = [r for _, r in sorted(records[row].items())]
-        d = _paired(records, row)
+        d = _paired(records, row, base)
         delta = "" if d is None else (f"{100 * d.mean():+.2f} ± {100 * d.std(ddof=1):.2f}" if len(d) > 1
                                       else f"{100 * d.mean():+.2f}")
         conv = [steps_to_final(r) for r in runs]
         conv_s = "/".join(str(c) for c in conv if c is not None)
         wall = np.mean([r["wall_s"] for r in runs])
-        ms = 1000 * np.mean([r["train_s"] / max(r["steps"], 1) for r in runs])
+        ms = _ms_per_step(records, row)
         lines.append(f"| {meta.label} | {meta.framework} | {mean_std(_vals(records, row, 'acc'))} "
-                     f"| {mean_std(_vals(records, row, 'avg_acc'))} | {delta} | {conv_s} | {wall:.0f} | {ms:.0f} |")
+                     f"| {mean_std(_vals(records, row, 'avg_acc'))} | {delta} | {conv_s} | {wall:.0f} | {ms:.0f} "
+                     f"| {ms / base_ms:.2f} |")
     return "\n".join(lines)
 
 
@@ -85,10 +93,10 @@ def _smooth(x: np.ndarray, k: int) -> np.ndarray:
     return np.convolve(x, np.ones(k) / k, mode="valid")
 
 
-def figure_curves(records: Records, path: str) -> Optional[str]:
+def figure_curves(records: Records, path: str, group: Dict = EXP1) -> Optional[str]:
     """Fig. 4 analogue: test accuracy over steps per method (mean over seeds) and
     the centroids' movement per step (normalised centroids, moving average)."""
-    rows = [r for r in EXP1 if r in records]
+    rows = [r for r in group if r in records]
     if not rows:
         return None
     plt = plots._plt()
@@ -97,12 +105,12 @@ def figure_curves(records: Records, path: str) -> Optional[str]:
         runs = list(records[row].values())
         steps = runs[0]["history"]["eval_step"]
         acc = np.mean([[e["acc"] for e in r["history"]["eval"]] for r in runs], axis=0)
-        a1.plot(steps, 100 * acc, marker="o", ms=3, label=EXP1[row].label)
+        a1.plot(steps, 100 * acc, marker="o", ms=3, label=group[row].label)
         drift = np.asarray(runs[0]["history"]["centroid_drift"], dtype=float)
         if np.isfinite(drift).any():
             k = max(1, len(drift) // 50)
             s = np.asarray(runs[0]["history"]["step"])[k - 1:] if k > 1 else runs[0]["history"]["step"]
-            a2.plot(s[: len(_smooth(drift, k))], _smooth(drift, k), lw=0.9, label=EXP1[row].label)
+            a2.plot(s[: len(_smooth(drift, k))], _smooth(drift, k), lw=0.9, label=group[row].label)
     a1.set(xlabel="step", ylabel="test accuracy (%)",
            title="test accuracy (intermediate points: first 2,000 test images)")
     a2.set(xlabel="step", ylabel="mean ‖Δ normalised centroid‖", yscale="log",
@@ -185,4 +193,32 @@ def commentary(records: Records) -> List[str]:
             ("beats" if np.mean(a) - np.mean(b) > np.std(b, ddof=1) else "does not beat by more than one std")
         out.append(f"- Experiment 2: LM transfer {word} supervised BCE on average F1: {mean_std(a)} vs "
                    f"{mean_std(b)} %{' (one seed: no claim)' if len(a) < 2 else ''}.")
+    return out
+
+
+def _pm(d: np.ndarray) -> str:
+    return f"{100 * d.mean():+.2f} ± {100 * d.std(ddof=1):.2f}" if len(d) > 1 else f"{100 * d.mean():+.2f}"
+
+
+def commentary_ssl(records: Records) -> List[str]:
+    """Issue 8's targets read off experiment 3 (paired by seed against ``ssl_ce``)."""
+    out = []
+    for row in ("ssl_lm_fixmatch", "ssl_lm_strong", "ssl_fixmatch", "ssl_pseudo_label"):
+        d = _paired(records, row, "ssl_ce")
+        if d is None:
+            continue
+        sd = d.std(ddof=1) if len(d) > 1 else float("nan")
+        ok = len(d) > 1 and d.mean() >= 0.02 and d.mean() > 2 * sd
+        out.append(f"- {EXP3[row].label} vs CE only: paired Δ {_pm(d)} pt over {len(d)} seed(s); "
+                   f"target (≥ +2 pt and Δ > 2 std) {'met' if ok else 'not met'}.")
+    d = _paired(records, "ssl_lm_fixmatch", "ssl_fixmatch")
+    if d is not None:
+        sd = d.std(ddof=1) if len(d) > 1 else float("nan")
+        verdict = ("beyond one std of the paired difference" if len(d) > 1 and d.mean() > sd else
+                   "NOT beyond one std of the paired difference")
+        out.append(f"- The LM term on top of the FixMatch-style recipe: paired Δ {_pm(d)} pt ({verdict}).")
+    d = _paired(records, "ssl_pseudo_label", "ssl_ce")
+    if d is not None:
+        out.append(f"- Pseudo-Label with τ 0.95 {'no longer falls below' if d.mean() >= 0 else 'still falls below'} "
+                   f"CE only (paired Δ {_pm(d)} pt).")
     return out

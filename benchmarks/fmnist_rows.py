@@ -32,20 +32,30 @@ EXP2: Dict[str, Row] = {
     "attr_island": Row("fmnist/attributes/island.yaml", "BCE + island loss", "T."),
     "attr_lm": Row("fmnist/attributes/lm.yaml", "BCE + LM loss", "T."),
 }
-ROWS: Dict[str, Row] = {**EXP1, **EXP2}
+# Issue 8: better self-labels, every row with the same weak augmentation (crop + flip);
+# paired against ssl_ce. Experiment 3: ``jobs/fmnist/ssl/<row without ssl_>.yaml``.
+EXP3: Dict[str, Row] = {
+    "ssl_ce": Row("fmnist/ssl/ce.yaml", "CE only (crop+flip)", "Superv"),
+    "ssl_pseudo_label": Row("fmnist/ssl/pseudo_label.yaml", "Pseudo-Label, τ 0.95", "SSL"),
+    "ssl_fixmatch": Row("fmnist/ssl/fixmatch.yaml", "FixMatch-style (no LM)", "SSL"),
+    "ssl_lm_strong": Row("fmnist/ssl/lm_strong.yaml", "LM, weak/strong views, τ 0.95", "SSL"),
+    "ssl_lm_fixmatch": Row("fmnist/ssl/lm_fixmatch.yaml", "LM + FixMatch-style", "SSL"),
+}
+ROWS: Dict[str, Row] = {**EXP1, **EXP2, **EXP3}
 QUICK_ROWS: List[str] = ["ce", "lm_ssl_batch", "lm_ssl_ema", "ce_all", "attr_bce", "attr_lm"]
 # the embedding figure (fig. 2a analogue) compares these two rows (first present of each)
 EMBED_PAIR = (("ce",), ("lm_ssl_ema", "lm_ssl_batch"))
 
 
 def parse_rows(text: str) -> List[str]:
-    """``"ce,lm_ssl_batch"`` / ``"all"`` / ``"exp1"`` / ``"exp2"`` → row names, checked."""
+    """``"ce,lm_ssl_batch"`` / ``"all"`` / ``"exp1"`` / ``"exp2"`` / ``"exp3"`` → row names, checked."""
     if text in ("all", ""):
         return list(ROWS)
-    if text in ("exp1", "exp2"):
-        return list(EXP1 if text == "exp1" else EXP2)
+    groups = {"exp1": EXP1, "exp2": EXP2, "exp3": EXP3}
+    if text in groups:
+        return list(groups[text])
     rows = [r.strip() for r in text.split(",") if r.strip()]
     unknown = [r for r in rows if r not in ROWS]
     if unknown:
-        raise SystemExit(f"unknown rows {unknown}; known: {', '.join(ROWS)} (or all, exp1, exp2)")
+        raise SystemExit(f"unknown rows {unknown}; known: {', '.join(ROWS)} (or all, exp1, exp2, exp3)")
     return rows

@@ -51,6 +51,7 @@ class WeightingSpec:
     lambda2: float = 1.0
     ratio: float = 0.8                    # auto: lambda1*L_S ~= ratio * lambda2*|L_aux|
     warmup_steps: int = 0                 # lambda2 ramps from 0 over these steps
+    freeze_after: Optional[int] = None    # auto: hold lambda2 after this many steps (None: recompute forever)
     schedule: ScheduleSpec = field(default_factory=ScheduleSpec)
 
 
@@ -66,6 +67,8 @@ class LossSpec:
     center_alpha: float = 0.5             # center/island: centre update rate
     island_lambda: float = 10.0           # island: weight of the pairwise cosine term
     reduction: Literal["mean", "sum"] = "mean"
+    consistency: Literal["none", "fixmatch"] = "none"  # + weight·CE(strong view, weak-view self-labels)
+    consistency_weight: float = 1.0       # ramped in over weighting.warmup_steps like λ2
     weighting: WeightingSpec = field(default_factory=WeightingSpec)
 
 

@@ -115,12 +115,22 @@ def _ssl(spec: JobSpec) -> Iterator[Problem]:
         yield "selflabel.enabled", "needs unlabelled data: set data.unlabelled (or data.labels_per_class with fmnist)"
     if data.unlabelled is not None and not sl.enabled:
         yield "data.unlabelled", "is set but unused: set selflabel.enabled: true, or data.unlabelled: null"
-    if sl.enabled and spec.loss.aux == "none":
+    if sl.enabled and spec.loss.aux == "none" and spec.loss.consistency == "none":
         yield "selflabel.enabled", "self-labels feed only the auxiliary loss: set loss.aux (e.g. lm)"
     if spec.loss.aux in ("pseudo_label", "fixmatch") and not sl.enabled:
         yield "loss.aux", f"{spec.loss.aux!r} trains on self-labels: set selflabel.enabled: true"
     if spec.loss.aux == "fixmatch" and (sl.strong_augment is None or sl.threshold is None):
         yield "loss.aux", "'fixmatch' needs selflabel.strong_augment and selflabel.threshold"
+    if spec.loss.consistency != "none":
+        if spec.scenario == "aus":
+            yield "loss.consistency", "needs mutually exclusive classes (scenario 'expressions')"
+        if not sl.enabled or sl.strong_augment is None or sl.threshold is None:
+            yield "loss.consistency", (f"{spec.loss.consistency!r} needs selflabel.enabled, "
+                                       "selflabel.strong_augment and selflabel.threshold")
+        if spec.loss.aux in ("pseudo_label", "fixmatch"):
+            yield "loss.consistency", f"would repeat loss.aux {spec.loss.aux!r}: use one of them"
+        if spec.loss.consistency_weight < 0:
+            yield "loss.consistency_weight", f"must be >= 0, got {spec.loss.consistency_weight!r}"
     if sl.threshold_policy == "flexmatch" and sl.threshold is None:
         yield "selflabel.threshold_policy", "'flexmatch' needs selflabel.threshold (its τ)"
     if sl.alignment != "none" and spec.scenario == "aus":

@@ -171,13 +171,23 @@ class Worker:
     @torch.no_grad()
     def selflabel_logits(self, batch, logits: torch.Tensor, strong: bool) -> Optional[torch.Tensor]:
         """Outputs that assign classes: the EMA teacher's, or the network's on the
-        weak view when the losses see the strong one; ``None``: the step's own."""
+        weak view when the losses see the strong one; ``None``: the step's own.
+
+        Only the unlabelled rows are run again (the labelled rows keep the step's
+        own logits), in eval mode: BatchNorm uses its running statistics and does
+        not update them a second time per step, as the EMA teacher does."""
         if not batch.num_unlabelled or (self.teacher is None and not strong):
             return None
-        weak = torch.cat([batch.x_l, batch.x_u])
         if self.teacher is not None:
-            return self.teacher(weak).logits
-        return unwrap(self.model)(weak).logits  # same weights, no graph, no DDP sync
+            weak_u = self.teacher(batch.x_u).logits
+        else:
+            net = unwrap(self.model)  # same weights, no graph, no DDP sync
+            net.eval()
+            try:
+                weak_u = net(batch.x_u).logits
+            finally:
+                net.train()
+        return torch.cat([logits[: batch.num_labelled].detach(), weak_u.to(logits.dtype)])
 
     def record(self, terms: Dict[str, float]) -> None:
         h = self.history

@@ -32,7 +32,18 @@ SELF_LABEL_CE = ("pseudo_label", "fixmatch")  # cross-entropy on self-labels, no
 
 def uses_unlabelled(spec) -> bool:
     """Whether a job's objective reads unlabelled samples (SSL or transfer)."""
-    return spec.loss.aux in SELF_LABEL_CE or (spec.selflabel.enabled and spec.loss.aux in EMBEDDING_LOSSES)
+    return (spec.loss.aux in SELF_LABEL_CE or spec.loss.consistency != "none"
+            or (spec.selflabel.enabled and spec.loss.aux in EMBEDDING_LOSSES))
+
+
+def self_label_ce(logits_u: torch.Tensor, a: Assignment) -> torch.Tensor:
+    """Mean cross-entropy of ``logits_u (B_u, K)`` on the kept self-labels of ``a``
+    (Lee 2013; FixMatch when ``logits_u`` come from the strong view and ``a`` from
+    the weak one); samples below the threshold count as zero, the mean is over the
+    kept ones."""
+    per = F.cross_entropy(logits_u.float(), a.labels.clamp(min=0), reduction="none")
+    m = a.mask.float()
+    return (per * m).sum() / m.sum().clamp(min=1.0)
 
 
 @dataclass
@@ -50,7 +61,7 @@ def build_weighting(spec, total_steps: int):
     w = spec.loss.weighting
     kw = dict(lambda1=w.lambda1, lambda2=w.lambda2)
     if w.mode == "auto":
-        kw.update(ratio=w.ratio)
+        kw.update(ratio=w.ratio, freeze_after=w.freeze_after)
     elif w.mode == "schedule":
         kw.update(final=w.schedule.final, total_steps=max(total_steps, 1), kind=w.schedule.kind)
     return create_weighting(w.mode, **kw)
@@ -79,6 +90,8 @@ class Objective(nn.Module):
         self.threshold = THRESHOLDS.create(sl.threshold_policy, num_classes=num_classes, threshold=sl.threshold)
         self.alignment = ALIGNMENTS.create(sl.alignment, num_classes=num_classes)
         self.warmup = spec.loss.weighting.warmup_steps
+        self.consistency = spec.loss.consistency          # "fixmatch": + λ3·CE(strong, weak self-labels)
+        self.consistency_weight = spec.loss.consistency_weight
         self.formulas = formulas
         if self.scenario == "aus" and self.aux_name in EMBEDDING_LOSSES and formulas is None:
             raise ValueError("scenario 'aus' with an embedding loss needs selflabel.formulas")
@@ -126,37 +139,44 @@ class Objective(nn.Module):
             lam2 = lam2 * min(1.0, step / self.warmup)
         result = StepResult(loss=lam1 * l_s, terms={"loss_supervised": float(l_s.detach()),
                                                    "lambda1": lam1, "lambda2": lam2})
-        if self.aux_name == "none":
-            result.terms["loss"] = float(result.loss.detach())
-            return result
-        l_aux, assigned = self._aux(embedding.float(), logits, batch,
-                                    logits if selflabel_logits is None else selflabel_logits)
-        result.loss = result.loss + lam2 * l_aux
-        self.weighting.observe(l_s.detach(), l_aux.detach())
-        result.terms.update(loss_aux=float(l_aux.detach()), loss=float(result.loss.detach()))
+        teacher = logits if selflabel_logits is None else selflabel_logits
+        # one assignment per step for the unlabelled part (stateful thresholds count once)
+        a_u = (self.assign(teacher[n_l:], batch.y_l)
+               if self.scenario != "aus" and (self.selflabel or self.aux_name in SELF_LABEL_CE
+                                               or self.consistency != "none") else None)
+        assigned = a_u
+        if self.aux_name != "none":
+            l_aux, assigned = self._aux(embedding.float(), logits, batch, teacher, a_u)
+            result.loss = result.loss + lam2 * l_aux
+            self.weighting.observe(l_s.detach(), l_aux.detach())
+            result.terms["loss_aux"] = float(l_aux.detach())
+        if self.consistency == "fixmatch":
+            l_c = self_label_ce(logits[n_l:], a_u)
+            ramp = min(1.0, step / self.warmup) if self.warmup else 1.0
+            result.loss = result.loss + self.consistency_weight * ramp * l_c
+            result.terms["loss_consistency"] = float(l_c.detach())
+        result.terms["loss"] = float(result.loss.detach())
         if assigned is not None and assigned.labels.numel():
             kept = assigned.mask
             result.selflabel_hist = torch.bincount(assigned.labels[kept], minlength=self.num_classes).cpu()
             result.selflabel_conf = float(assigned.confidence.mean())
             result.selflabel_kept = float(kept.float().mean())
-        result.terms["centroid_drift"] = self._drift()
+        if self.aux_name != "none":
+            result.terms["centroid_drift"] = self._drift()
         return result
 
-    def _aux(self, emb: torch.Tensor, logits: torch.Tensor, batch, teacher: torch.Tensor):
+    def _aux(self, emb: torch.Tensor, logits: torch.Tensor, batch, teacher: torch.Tensor,
+             a: Optional[Assignment]):
         n_l = batch.num_labelled
         if self.aux_name in SELF_LABEL_CE:  # Lee 2013 / FixMatch: CE on (weak-view) self-labels
-            a = self.assign(teacher[n_l:], batch.y_l)
-            per = F.cross_entropy(logits[n_l:].float(), a.labels.clamp(min=0), reduction="none")
-            m = a.mask.float()
-            return (per * m).sum() / m.sum().clamp(min=1.0), a
+            return self_label_ce(logits[n_l:], a), a
         if self.scenario == "aus":
             a = self.assign(teacher)  # pseudo-emotions of every sample (eq. 6-7)
             if not self.selflabel:  # supervised variant: labelled samples only
                 a = Assignment(a.labels[:n_l], a.confidence[:n_l], a.mask[:n_l])
             return self.aux(emb[: a.labels.shape[0]], a.labels), a
         if not self.selflabel:
-            return self.aux(emb[:n_l], batch.y_l), None
-        a = self.assign(teacher[n_l:], batch.y_l)
+            return self.aux(emb[:n_l], batch.y_l), a
         labels = mix_labels(batch.y_l, a)
         if self.membership == "hard":
             return self.aux(emb, labels), a

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.slow
 def ray_session():
     from ray.data import DataContext
 
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
     ctx = DataContext.get_current()
     saved = ctx.execution_options.preserve_order
     ctx.execution_options.preserve_order = True  # deterministic block order (see docs/loading.md)

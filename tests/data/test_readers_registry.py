@@ -122,7 +122,7 @@ def test_read_dataset_gives_a_ray_dataset(tmp_path: Path) -> None:
     ray = pytest.importorskip("ray")
     from distlm.data.readers import read_dataset
 
-    ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False)
+    ray.init(address="local", num_cpus=1, include_dashboard=False, log_to_driver=False)
     try:
         ds = read_dataset({"format": "fmnist", "path": _fmnist(tmp_path)})
         batch = ds.take_batch(20, batch_format="numpy")

@@ -1,6 +1,7 @@
 """Every awkward input is accounted for in the manifest; crops are the astronaut's face."""
 from __future__ import annotations
 
+import os
 
 import cv2
 import numpy as np
@@ -82,6 +83,18 @@ def test_shards_hold_exactly_the_crops(prepared):
         assert t.column("label").to_pylist() == [-1] * t.num_rows
         assert set(t.column("domain").to_pylist()) <= {"unlabelled"}
         assert shard_images(t).shape[1:] == (227, 227, 3)
+
+
+def test_crops_are_stored_raw_and_metadata_compressed(prepared):
+    """Training reads crops 5x faster uncompressed (docs/benchmarks.md)."""
+    import pyarrow.parquet as pq
+
+    _, out, _, _ = prepared
+    name = shard_names(str(out))[0]
+    meta = pq.ParquetFile(os.path.join(str(out), name)).metadata.row_group(0)
+    codecs = {meta.column(i).path_in_schema: meta.column(i).compression for i in range(meta.num_columns)}
+    assert codecs.pop("image") == "UNCOMPRESSED"
+    assert codecs and set(codecs.values()) == {"ZSTD"}
 
 
 def test_astronaut_crop_is_the_face_bit_exact(prepared):

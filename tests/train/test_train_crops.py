@@ -43,7 +43,7 @@ def crops(tmp_path_factory):
     (root / "raf" / "EmoLabel").mkdir(parents=True)
     (root / "raf" / "EmoLabel" / "list_patition_label.txt").write_text("\n".join(lines) + "\n")
 
-    ray.init(num_cpus=4, include_dashboard=False, log_to_driver=False)
+    ray.init(address="local", num_cpus=4, include_dashboard=False, log_to_driver=False)
     folder = {"format": "folder", "path": str(root / "lab"), "options": {"classes": CLASSES}}
     raw = {"labelled": folder, "unlabelled": {"format": "images", "path": str(root / "pool")},
            "test": {"format": "folder", "path": str(root / "test"), "options": {"classes": CLASSES}}}

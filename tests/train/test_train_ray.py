@@ -33,7 +33,7 @@ PORT = free_port()
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     store = str(tmp_path_factory.mktemp("runs"))
-    ray.init(num_cpus=4, include_dashboard=False, log_to_driver=False)
+    ray.init(address="local", num_cpus=4, include_dashboard=False, log_to_driver=False)
     out = {"store": store, "scraped": []}
 
     def fit(name, *over, resume=None, base=BASE):
