@@ -83,23 +83,28 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         paths = synth_photos(tmp, args.images)
         ckpt = make_checkpoint(os.path.join(tmp, "ckpt"))
+        t = time.perf_counter()
         pred = Predictor(ckpt, device="cpu")
         pred.predict(paths[0])  # warm-up (TensorFlow graph tracing)
-        t = time.perf_counter()
-        faces = sum(len(pred.predict(p)) for p in paths)
-        results["loop"] = {"images_per_s": args.images / (time.perf_counter() - t), "faces": faces,
-                           "seconds": time.perf_counter() - t}
-        del pred
+        results["loop_load_s"] = round(time.perf_counter() - t, 2)
+
+        def loop(key: str) -> None:
+            t = time.perf_counter()
+            faces = sum(len(pred.predict(p)) for p in paths)
+            dt = time.perf_counter() - t
+            results[key] = {"images_per_s": args.images / dt, "faces": faces, "seconds": dt}
+
+        loop("loop")  # measured again after the pipeline runs: the slower-machine drift shows
         items = expand_inputs(paths)
         ray.init(address="local", num_cpus=os.cpu_count(), include_dashboard=False)
         try:
             for n in args.actors:
                 t = time.perf_counter()
-                run_pipeline(ckpt, items[:args.short], face_actors=n, model_cpus=0.25,
+                run_pipeline(ckpt, items[:args.short], face_actors=n,
                              items_per_task=args.items_per_task)
                 short = time.perf_counter() - t
                 t = time.perf_counter()
-                res = run_pipeline(ckpt, items, face_actors=n, model_cpus=0.25,
+                res = run_pipeline(ckpt, items, face_actors=n,
                                    items_per_task=args.items_per_task)
                 dt = time.perf_counter() - t
                 results[f"ray_{n}_actors"] = {"images_per_s": args.images / dt, "faces": len(res), "seconds": dt}
@@ -108,7 +113,9 @@ def main() -> int:
                     "note": f"marginal rate: (T({args.images}) - T({args.short})) / {args.images - args.short}"}
         finally:
             ray.shutdown()
-    base = results["loop"]["images_per_s"]
+        loop("loop_again")
+    # ratios against the faster of the two loop runs (the conservative one)
+    base = max(results["loop"]["images_per_s"], results["loop_again"]["images_per_s"])
     for k, v in results.items():
         if isinstance(v, dict):
             v["speedup"] = round(v["images_per_s"] / base, 2)

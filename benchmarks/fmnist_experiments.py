@@ -71,6 +71,8 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
                     help="torch CPU threads of this process (e.g. 1 to run two drivers side by side)")
     ap.add_argument("--merge", nargs="*", default=[], metavar="STORE.json",
                     help="add the finished runs of other drivers' stores (same --steps and --set) first")
+    ap.add_argument("--report-only", action="store_true",
+                    help="train nothing: write the page from the runs already in the store(s)")
     ap.add_argument("--eval-points", type=int, default=10, help="evaluations per run (accuracy curve)")
     ap.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
                     help="overrides applied to every row, e.g. train.augment=crop_flip")
@@ -208,7 +210,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     t0 = time.perf_counter()
     for row in a.row_list:
         for seed in a.seed_list:
-            if seed in records.get(row, {}):
+            if seed in records.get(row, {}) or a.report_only:
                 continue
             spec = apply_budget(load_job(job_path(ROWS[row].job), a.set), a.steps, seed,
                                 eval_every=max(a.steps // a.eval_points, 1), workers=1 if a.no_ray else a.workers)

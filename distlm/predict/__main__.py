@@ -28,6 +28,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--face-actors", type=int, default=1)
     p.add_argument("--model-actors", type=int, default=1)
     p.add_argument("--cpus-per-actor", type=float, default=1.0)
+    p.add_argument("--model-cpus", type=float, default=None,
+                   help="CPUs reserved per CPU model actor (default: --cpus-per-actor if it fits, "
+                        "else what the face actors leave)")
     p.add_argument("--gpus", type=float, default=0.0, help="GPUs per model actor (0: CPU)")
     p.add_argument("--batch-size", type=int, default=64, help="crops per forward pass")
     p.add_argument("--items-per-task", type=int, default=4, help="inputs per face-actor call")
@@ -60,12 +63,18 @@ def main(argv: Optional[List[str]] = None) -> int:
     from distlm.predict.pipeline import run_pipeline
     from distlm.prepare.ray_run import ray_session
 
+    from distlm.predict.resources import ResourceError
+
     with ray_session(args.address, args.num_cpus):
-        res = run_pipeline(args.checkpoint, items, detector=args.detector, face_actors=args.face_actors,
-                           model_actors=args.model_actors, cpus_per_actor=args.cpus_per_actor,
-                           gpus_per_model_actor=args.gpus, batch_size=args.batch_size,
-                           threshold=args.threshold, every=args.every, storage=storage,
-                           items_per_task=args.items_per_task)
+        try:
+            res = run_pipeline(args.checkpoint, items, detector=args.detector, face_actors=args.face_actors,
+                               model_actors=args.model_actors, cpus_per_actor=args.cpus_per_actor,
+                               model_cpus=args.model_cpus, gpus_per_model_actor=args.gpus,
+                               batch_size=args.batch_size, threshold=args.threshold, every=args.every,
+                               storage=storage, items_per_task=args.items_per_task)
+        except ResourceError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
     write_table(res.to_table(), args.out)
     skipped = res.errors + [{**n, "reason": "no_face", "detail": "no face found"} for n in res.no_face]
     err_file = write_table(rows_table(skipped, ["source", "frame", "reason", "detail"]), errors_path(args.out))

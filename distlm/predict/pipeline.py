@@ -24,6 +24,7 @@ from distlm.images import DecodeError, decode_image, read_bytes
 from distlm.predict.bundle import load_bundle
 from distlm.predict.faces import FaceFinder
 from distlm.predict.inputs import VIDEO, Item, video_frames
+from distlm.predict.resources import model_actor_cpus
 from distlm.predict.results import FACE_COLUMNS, NO_FACE, Predictions
 from distlm.predict.scoring import Scorer, score_names
 
@@ -55,16 +56,24 @@ class FaceStage:
         rows: List[Dict[str, Any]] = []
         crops: List[np.ndarray] = []
         blank = np.zeros(self.shape, np.uint8)
+        # decode every item of the task first, then detect over all their frames at
+        # once: the detector batches same-shape frames (photos of one camera, video frames)
+        items: List[tuple] = []
         for order, source, kind in zip(batch["order"], batch["source"], batch["kind"]):
             base = {"order": int(order), "source": str(source), "frame": 0, "face": -1, "x": np.nan,
                     "y": np.nan, "w": np.nan, "h": np.nan, "det_score": np.nan, "reason": None, "detail": None}
             try:
-                frames = list(self._frames(str(source), str(kind)))
+                items.append((base, list(self._frames(str(source), str(kind))), None))
             except DecodeError as err:
+                items.append((base, [], err))
+        found_all = iter(self.finder.find([rgb for _, frames, _ in items for _, rgb in frames]))
+        for base, frames, err in items:
+            if err is not None:
                 rows.append({**base, "frame": -1, "outcome": UNREADABLE, "reason": err.reason, "detail": str(err)})
                 crops.append(blank)
                 continue
-            for (f, _), found in zip(frames, self.finder.find([rgb for _, rgb in frames])):
+            for f, _ in frames:
+                found = next(found_all)
                 if not found:
                     rows.append({**base, "frame": f, "outcome": NO_FACE})
                     crops.append(blank)
@@ -114,10 +123,12 @@ def run_pipeline(checkpoint: str, items: Sequence[Item], *, detector: Optional[s
         items: inputs from :func:`~distlm.predict.inputs.expand_inputs`.
         face_actors / model_actors: actor pool sizes of the two stages.
         cpus_per_actor: CPUs per face actor (also the detector's threads).
-        model_cpus: CPUs reserved per CPU model actor (default ``cpus_per_actor``).
+        model_cpus: CPUs reserved per CPU model actor (default: ``cpus_per_actor`` when it
+            fits, else what the face actors leave; see :mod:`distlm.predict.resources`).
         gpus_per_model_actor: GPUs per model actor (device then defaults to CUDA).
         items_per_task: inputs per face-stage call.
     """
+    import ray
     import ray.data
 
     bundle = load_bundle(checkpoint, detector)
@@ -133,10 +144,12 @@ def run_pipeline(checkpoint: str, items: Sequence[Item], *, detector: Optional[s
         num_threads=max(1, int(cpus_per_actor))), batch_size=items_per_task, batch_format="numpy",
         compute=ray.data.ActorPoolStrategy(size=face_actors), num_cpus=cpus_per_actor)
     dev = device or ("cuda" if gpus_per_model_actor > 0 else "cpu")
+    m_cpus = model_actor_cpus(float(ray.cluster_resources().get("CPU", 0.0)), face_actors, cpus_per_actor,
+                              model_actors, model_cpus, on_gpu=gpus_per_model_actor > 0)
     ds = ds.map_batches(ModelStage, fn_constructor_kwargs=dict(
         checkpoint=checkpoint, device=dev, batch_size=batch_size, threshold=threshold),
         batch_size=batch_size, batch_format="numpy", compute=ray.data.ActorPoolStrategy(size=model_actors),
-        num_cpus=0 if gpus_per_model_actor > 0 else (cpus_per_actor if model_cpus is None else model_cpus), num_gpus=gpus_per_model_actor)
+        num_cpus=m_cpus, num_gpus=gpus_per_model_actor)
     rows: List[Dict[str, Any]] = []
     start = last = time.monotonic()
     for batch in ds.iter_batches(batch_size=None, batch_format="numpy"):
