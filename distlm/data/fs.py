@@ -50,7 +50,10 @@ def is_s3(path: str) -> bool:
     return path.startswith(("s3://", "s3a://"))
 
 
-def _setting(storage: Mapping[str, Any], name: str) -> Any:
+def s3_setting(storage: Storage, name: str) -> Any:
+    """One S3 setting (``endpoint_url``, ``region``, ...): ``storage[name]`` if set, else
+    its environment fallback (table above), else None."""
+    storage = storage or {}
     if storage.get(name) is not None:
         return storage[name]
     for var in _S3_ENV[name]:
@@ -73,17 +76,17 @@ def s3_options(storage: Storage = None) -> Dict[str, Any]:
         )
     opts: Dict[str, Any] = {}
     client_kwargs = dict(storage.get("client_kwargs") or {})
-    endpoint = _setting(storage, "endpoint_url")
+    endpoint = s3_setting(storage, "endpoint_url")
     if endpoint:
         opts["endpoint_url"] = endpoint
-    region = _setting(storage, "region")
+    region = s3_setting(storage, "region")
     if region:
         client_kwargs["region_name"] = region
     for name in ("key", "secret", "token"):
-        value = _setting(storage, name)
+        value = s3_setting(storage, name)
         if value:
             opts[name] = value
-    anon = _setting(storage, "anon")
+    anon = s3_setting(storage, "anon")
     if isinstance(anon, str):
         anon = anon.strip().lower() in ("1", "true", "yes")
     opts["anon"] = bool(anon)

@@ -96,11 +96,19 @@ IMAGE_CODEC = "none"
 META_CODEC = "zstd"
 
 
+def _leaf_paths(schema: pa.Schema) -> List[str]:
+    """Parquet column paths of ``schema`` (nested ones like ``au.list.element``)."""
+    buf = io.BytesIO()
+    pq.write_table(schema.empty_table(), buf)
+    meta = pq.ParquetFile(io.BytesIO(buf.getvalue())).schema
+    return [meta.column(i).path for i in range(len(meta))]
+
+
 def parquet_bytes(table: pa.Table) -> bytes:
     """The table as Parquet (deterministic for equal tables): the ``image`` column
-    uncompressed, the metadata columns zstd."""
+    uncompressed, every metadata column (nested ones too) zstd."""
     buf = io.BytesIO()
-    codecs = {name: (IMAGE_CODEC if name == "image" else META_CODEC) for name in table.column_names}
+    codecs = {path: (IMAGE_CODEC if path == "image" else META_CODEC) for path in _leaf_paths(table.schema)}
     pq.write_table(table, buf, compression=codecs)
     return buf.getvalue()
 

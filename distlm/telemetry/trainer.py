@@ -18,7 +18,7 @@
 from __future__ import annotations
 
 import math
-from typing import Mapping, Optional, Sequence
+from typing import Mapping, Sequence
 
 from prometheus_client import Counter, Gauge, Histogram
 

@@ -32,15 +32,21 @@ def storage_path(spec) -> str:
 
 
 def storage_filesystem(spec):
-    """A pyarrow S3 filesystem when the job names an endpoint (e.g. MinIO, moto)."""
+    """A pyarrow S3 filesystem when an S3 endpoint is set (e.g. MinIO, moto): in the
+    job's ``data.storage`` or, as for the readers, ``AWS_ENDPOINT_URL_S3`` /
+    ``AWS_ENDPOINT_URL`` (region likewise from ``AWS_REGION`` / ``AWS_DEFAULT_REGION``)."""
+    from distlm.data.fs import s3_setting
+
     p = spec.run.storage_path
-    if not p.startswith("s3://") or not spec.data.storage.endpoint_url:
+    s = spec.data.storage
+    given = {"endpoint_url": s.endpoint_url, "region": s.region}
+    endpoint = s3_setting(given, "endpoint_url")
+    if not p.startswith("s3://") or not endpoint:
         return None
     import pyarrow.fs as pafs
 
-    s = spec.data.storage
-    return pafs.S3FileSystem(endpoint_override=s.endpoint_url, region=s.region or "us-east-1",
-                             anonymous=s.anon, scheme="http" if s.endpoint_url.startswith("http:") else "https")
+    return pafs.S3FileSystem(endpoint_override=endpoint, region=s3_setting(given, "region") or "us-east-1",
+                             anonymous=s.anon, scheme="http" if endpoint.startswith("http:") else "https")
 
 
 def crops_dataset(spec, source, side: str):

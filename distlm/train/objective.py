@@ -171,21 +171,32 @@ class Objective(nn.Module):
         if self.aux_name in SELF_LABEL_CE:  # Lee 2013 / FixMatch: CE on (weak-view) self-labels
             return self_label_ce(logits[n_l:], a), a
         if self.scenario == "aus":
-            a = self.assign(teacher)  # pseudo-emotions of every sample (eq. 6-7)
+            a = self.assign(teacher)  # pseudo-emotions of every sample (eq. 6-7), thresholded
             if not self.selflabel:  # supervised variant: labelled samples only
                 a = Assignment(a.labels[:n_l], a.confidence[:n_l], a.mask[:n_l])
-            return self.aux(emb[: a.labels.shape[0]], a.labels), a
+            n = a.labels.shape[0]
+            # soft membership: every sample weighs by its formula score; "labelled":
+            # centroids from the annotated samples' pseudo-emotions only
+            return self._embedding_loss(emb[:n], a.labels, a.confidence, n_l), a
         if not self.selflabel:
             return self.aux(emb[:n_l], batch.y_l), a
         labels = mix_labels(batch.y_l, a)
+        conf = torch.cat([torch.ones(n_l, device=a.confidence.device), a.confidence])
+        return self._embedding_loss(emb, labels, conf, n_l), a
+
+    def _embedding_loss(self, emb: torch.Tensor, labels: torch.Tensor, confidence: torch.Tensor,
+                        n_l: int) -> torch.Tensor:
+        """The embedding loss of ``emb (B, D)`` with ``labels (B,)`` (``-1``: none) under
+        ``loss.membership``: ``hard`` (every assigned sample builds the centroids),
+        ``confidence`` (weighted by ``confidence (B,)``), ``labelled`` (only the first
+        ``n_l`` samples build them; the others are still pulled)."""
         if self.membership == "hard":
-            return self.aux(emb, labels), a
-        if self.membership == "confidence":  # soft centroids: self-labels weigh by confidence
-            member = torch.cat([torch.ones(n_l, device=emb.device), a.confidence.to(emb.device)])
-            return self.aux(emb, labels, membership=member), a
-        # "labelled": centroids from annotations only; unlabelled samples still pulled
-        c_labels = torch.cat([batch.y_l.to(labels), torch.full_like(a.labels, -1)])
-        return self.aux(emb, labels, centroid_labels=c_labels), a
+            return self.aux(emb, labels)
+        if self.membership == "confidence":
+            return self.aux(emb, labels, membership=confidence.to(emb.device, emb.dtype))
+        c_labels = labels.clone()
+        c_labels[n_l:] = -1
+        return self.aux(emb, labels, centroid_labels=c_labels)
 
     @torch.no_grad()
     def _drift(self) -> float:

@@ -14,17 +14,15 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module", autouse=True)
-def ray_session():
+def ray_session(ray_shared):
     from ray.data import DataContext
 
-    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
     ctx = DataContext.get_current()
     saved = ctx.execution_options.preserve_order
     ctx.execution_options.preserve_order = True  # deterministic block order (see docs/loading.md)
     ctx.enable_progress_bars = False
     yield
     ctx.execution_options.preserve_order = saved
-    ray.shutdown()
 
 
 def dataset(n, offset=0, blocks=4):

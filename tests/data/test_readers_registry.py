@@ -118,18 +118,13 @@ def test_read_table_concatenates_sources(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_read_dataset_gives_a_ray_dataset(tmp_path: Path) -> None:
-    ray = pytest.importorskip("ray")
+def test_read_dataset_gives_a_ray_dataset(ray_shared, tmp_path: Path) -> None:
     from distlm.data.readers import read_dataset
 
-    ray.init(address="local", num_cpus=1, include_dashboard=False, log_to_driver=False)
-    try:
-        ds = read_dataset({"format": "fmnist", "path": _fmnist(tmp_path)})
-        batch = ds.take_batch(20, batch_format="numpy")
-        assert batch["image"].shape == (20, 2, 2, 1) and batch["image"].dtype == np.uint8
-        assert batch["label"].tolist() == list(range(10)) * 2
-    finally:
-        ray.shutdown()
+    ds = read_dataset({"format": "fmnist", "path": _fmnist(tmp_path)})
+    batch = ds.take_batch(20, batch_format="numpy")
+    assert batch["image"].shape == (20, 2, 2, 1) and batch["image"].dtype == np.uint8
+    assert batch["label"].tolist() == list(range(10)) * 2
 
 
 def test_parquet_turns_ray_tensor_columns_into_fixed_shape_tensors(tmp_path: Path) -> None:

@@ -1,12 +1,9 @@
-"""One local Ray instance per test module of tests/prepare (2 CPUs, no dashboard)."""
+"""The session's shared local Ray for the tests of tests/prepare (see tests/conftest.py)."""
 from __future__ import annotations
 
 import pytest
 
 
 @pytest.fixture(scope="module")
-def ray_local():
-    ray = pytest.importorskip("ray")
-    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
-    yield ray
-    ray.shutdown()
+def ray_local(ray_shared):
+    return ray_shared

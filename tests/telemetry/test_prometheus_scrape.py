@@ -98,15 +98,14 @@ class Prometheus:
 
 
 @pytest.fixture(scope="module")
-def scraped(tmp_path_factory) -> Iterator[Dict[str, object]]:
+def scraped(ray_shared, tmp_path_factory) -> Iterator[Dict[str, object]]:
     """Prometheus up, then a prepare run and a training run, each exporting on its port."""
     if not os.path.exists(os.path.join(FMNIST, "train-images-idx3-ubyte.gz")):
         pytest.fail(f"{FMNIST} missing: run `make data` (apt-get install dataset-fashion-mnist)")
-    ray = pytest.importorskip("ray")
+    ray = ray_shared
     work = tmp_path_factory.mktemp("prom")
     ports = {"distlm-prepare": free_port(), "distlm-train": free_port()}
     prom = Prometheus(work, ports)
-    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
         t0 = time.time()
         prep = _run_prepare(work, ports["distlm-prepare"], ray.get_runtime_context().gcs_address)
@@ -116,7 +115,6 @@ def scraped(tmp_path_factory) -> Iterator[Dict[str, object]]:
         t_train = time.time() - t0
         yield {"prom": prom, "prepare": prep, "result": result, "t_prep": t_prep, "t_train": t_train}
     finally:
-        ray.shutdown()
         prom.stop()
 
 

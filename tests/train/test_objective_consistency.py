@@ -86,3 +86,31 @@ def test_flexmatch_state_counts_each_step_once():
 def test_bad_consistency_settings_name_the_key(over, key):
     with pytest.raises(SpecError, match=key.replace(".", r"\.")):
         job("fmnist/lm_ssl_batch.yaml", *over)
+
+
+def test_aus_soft_membership_weighs_by_the_formula_score():
+    """Transfer: pseudo-emotions from the formula scores, thresholded, and with
+    ``membership: confidence`` each sample builds its centroid with its score."""
+    from distlm.train.loop import build_formulas
+
+    spec = job("fmnist/attributes.yaml", "loss.membership=confidence", "loss.centroids=batch",
+               "selflabel.threshold=0.85", "loss.weighting.warmup_steps=0")
+    formulas = build_formulas(spec)
+    obj = Objective(spec, num_classes=len(formulas.emotions), formulas=formulas)
+    g = torch.Generator().manual_seed(3)
+    n_l, n_u, d = 4, 6, 16
+    emb = torch.randn(n_l + n_u, d, generator=g)
+    logits = 4 * torch.randn(n_l + n_u, 8, generator=g)
+    batch = SimpleNamespace(num_labelled=n_l, au_l=torch.ones(n_l, 8), au_mask_l=torch.ones(n_l, 8, dtype=torch.bool))
+    res = obj(emb, logits, batch, step=1)
+
+    scores = formulas(torch.sigmoid(logits))
+    conf, lab = scores.max(1)
+    keep = conf >= 0.85
+    assert 0 < int(keep.sum()) < n_l + n_u
+    cents = obj.centroid_state()
+    for k in lab[keep].unique().tolist():
+        m = keep & (lab == k)
+        expected = (conf[m, None] * emb[m]).sum(0) / conf[m].sum()
+        torch.testing.assert_close(cents[k], expected, rtol=1e-5, atol=1e-6)
+    assert res.selflabel_kept == pytest.approx(float(keep.float().mean()))

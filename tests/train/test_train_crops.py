@@ -12,7 +12,6 @@ import json
 
 import numpy as np
 import pytest
-import ray
 
 from distlm.config import load_job
 from distlm.evaluate.run import evaluate_checkpoint, eval_batches
@@ -27,7 +26,7 @@ RAF_TRAIN, RAF_TEST = 12, 5
 
 
 @pytest.fixture(scope="module")
-def crops(tmp_path_factory):
+def crops(ray_shared, tmp_path_factory):
     from distlm.prepare.__main__ import main as prepare_main
 
     root = tmp_path_factory.mktemp("crops")
@@ -43,7 +42,6 @@ def crops(tmp_path_factory):
     (root / "raf" / "EmoLabel").mkdir(parents=True)
     (root / "raf" / "EmoLabel" / "list_patition_label.txt").write_text("\n".join(lines) + "\n")
 
-    ray.init(address="local", num_cpus=4, include_dashboard=False, log_to_driver=False)
     folder = {"format": "folder", "path": str(root / "lab"), "options": {"classes": CLASSES}}
     raw = {"labelled": folder, "unlabelled": {"format": "images", "path": str(root / "pool")},
            "test": {"format": "folder", "path": str(root / "test"), "options": {"classes": CLASSES}}}
@@ -57,7 +55,6 @@ def crops(tmp_path_factory):
     yield {"root": root, "raw_job": raw_job,
            "job": _job(root / "job.yaml", parquet),
            "raf_job": _job(root / "raf.yaml", rafq, selflabel={"enabled": False})}
-    ray.shutdown()
 
 
 @pytest.fixture(scope="module")

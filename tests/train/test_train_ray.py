@@ -17,7 +17,6 @@ import time
 import urllib.request
 
 import pytest
-import ray
 import torch
 
 from distlm.train.checkpoint import load_state
@@ -31,9 +30,8 @@ PORT = free_port()
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
+def runs(ray_shared, tmp_path_factory):
     store = str(tmp_path_factory.mktemp("runs"))
-    ray.init(address="local", num_cpus=4, include_dashboard=False, log_to_driver=False)
     out = {"store": store, "scraped": []}
 
     def fit(name, *over, resume=None, base=BASE):
@@ -55,7 +53,6 @@ def runs(tmp_path_factory):
     fit("supervised", "train.epochs=2", base=("fmnist/ce_lm.yaml", "scaling.num_workers=2"))
     fit("transfer", "train.epochs=2", base=("fmnist/attributes/lm.yaml", "scaling.num_workers=2"))
     yield out
-    ray.shutdown()
 
 
 def _poll(scraped):

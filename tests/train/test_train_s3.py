@@ -53,6 +53,8 @@ def s3_run(tmp_path_factory, s3_storage):  # noqa: F811
                train={"epochs": 1, "batch_size": 12, "steps_per_epoch": 2, "eval_every": 1, "log_every": 100},
                run={"storage_path": f"{s3}/runs", "checkpoint_every": 1, "keep": 1})
 
+    if ray.is_initialized():  # the session's shared Ray: its workers lack this module's AWS_* environment
+        ray.shutdown()
     ray.init(address="local", num_cpus=4, include_dashboard=False, log_to_driver=False)
     try:
         rc = prepare_main([_job(root / "raw.yaml", {**raw, **common}), "--output", f"{s3}/crops",
