@@ -209,8 +209,9 @@ def commentary_ssl(records: Records) -> List[str]:
             continue
         sd = d.std(ddof=1) if len(d) > 1 else float("nan")
         ok = len(d) > 1 and d.mean() >= 0.02 and d.mean() > 2 * sd
-        out.append(f"- {EXP3[row].label} vs CE only: paired Δ {_pm(d)} pt over {len(d)} seed(s); "
-                   f"target (≥ +2 pt and Δ > 2 std) {'met' if ok else 'not met'}.")
+        target = (f"; target for the best LM configuration (≥ +2 pt and Δ > 2 std) {'met' if ok else 'not met'}"
+                  if "lm" in row else "")
+        out.append(f"- {EXP3[row].label} vs CE only: paired Δ {_pm(d)} pt over {len(d)} seed(s){target}.")
     d = _paired(records, "ssl_lm_fixmatch", "ssl_fixmatch")
     if d is not None:
         sd = d.std(ddof=1) if len(d) > 1 else float("nan")
