@@ -174,7 +174,8 @@ def write_page(a, records, path: str, figures: List[str], wall: float, command: 
                   table1(records, EXP3, "ssl_ce"), ""] + commentary_ssl(records) + [""]
     if figures:
         lines += ["## Figures", ""] + [f"![{os.path.basename(p)}]({rel(p)})" for p in figures] + [""]
-    lines += ["## What the numbers say", ""] + commentary(records) + [""] + NOTES
+    if exp1 or exp2:  # the notes read experiments 1 and 2; experiment 3 has its own commentary above
+        lines += ["## What the numbers say", ""] + commentary(records) + [""] + NOTES
     with open(path, "w") as f:
         f.write("\n".join(lines))
 
