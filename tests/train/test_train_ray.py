@@ -3,8 +3,8 @@ session and four short runs for the module, each checked for several things:
 
 * ``straight``: 2 workers, 2 epochs, Prometheus on — checkpoint, metrics,
   evaluation history, resolved spec, and the metrics endpoint during the run;
-* ``first``: 2 workers, 1 epoch; ``resumed``: ``first`` + ``--resume`` to 2
-  epochs — equal to ``straight`` bit for bit;
+  its epoch-1 checkpoint is ``first``;
+* ``resumed``: ``first`` + ``--resume`` to 2 epochs — equal to ``straight`` bit for bit;
 * ``single``: 1 worker with the whole batch, 1 epoch — equal to ``first``
   (2 workers with half the batch each) to 1e-5;
 * ``supervised`` (CE + LM on the labels only) and ``transfer`` (attributes through
@@ -47,12 +47,20 @@ def runs(ray_shared, tmp_path_factory):
     poller.start()
     fit("straight", "train.epochs=2", f"telemetry.metrics_port={PORT}")
     poller.join(timeout=5)
-    fit("first", "train.epochs=1")
-    fit("resumed", "train.epochs=2", resume=out["first"].checkpoint.path)
+    first = _checkpoint_of_epoch(out["straight"], 1)
+    out["first_state"] = load_state(first)
+    fit("resumed", "train.epochs=2", resume=first)
     fit("single", "train.epochs=1", "scaling.num_workers=1")
     fit("supervised", "train.epochs=2", base=("fmnist/ce_lm.yaml", "scaling.num_workers=2"))
     fit("transfer", "train.epochs=2", base=("fmnist/attributes/lm.yaml", "scaling.num_workers=2"))
     yield out
+
+
+def _checkpoint_of_epoch(result, epoch: int) -> str:
+    """Path of the kept checkpoint ``result`` reported at the end of ``epoch``."""
+    paths = [c.path for c, m in result.best_checkpoints if m.get("epoch") == epoch]
+    assert paths, f"no kept checkpoint of epoch {epoch}: {[m.get('epoch') for _, m in result.best_checkpoints]}"
+    return paths[0]
 
 
 def _poll(scraped):
