@@ -109,9 +109,11 @@ def run_in_process(spec, eval_subset: int = 2000, n_embed: int = 0) -> Record:
         train_s += w.run_epoch(off)
         if w.epoch % spec.train.eval_every == 0 and w.epoch < spec.train.epochs:
             w.history["eval_step"].append(w.step)
-            w.history["eval"].append(evaluate(w.model, test_batches(sub, 0, 1), spec, w.norm, "cpu"))
+            w.history["eval"].append(evaluate(w.eval_model, test_batches(sub, 0, 1), spec, w.norm, "cpu"))
     rec: Record = {"train_s": train_s, "steps": w.step}
-    _finish(rec, spec, w.model, w.norm, w.memory, _centroid_array(w.objective.centroid_state()), n_embed)
+    _finish(rec, spec, w.eval_model, w.norm, w.memory, _centroid_array(w.objective.centroid_state()), n_embed)
+    if w.averaged is not None:  # the trained weights too, to show what the average adds
+        rec["final_trained"] = _metrics(evaluate(w.model, test_batches(w.memory, 0, 1), spec, w.norm, "cpu"))
     w.history["eval_step"].append(w.step)
     w.history["eval"].append(rec["final"])
     rec["history"] = _history(w.history)

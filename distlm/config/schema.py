@@ -116,6 +116,8 @@ class TrainSpec:
     batch_size: int = 128                   # global, labelled + unlabelled
     amp: bool = False
     grad_clip: Optional[float] = None       # max global grad norm
+    weight_average: Optional[float] = None  # EMA momentum of the weights that are evaluated, saved for
+                                            # predict/export (Polyak/EMA model); None: the trained weights
     eval_every: int = 1                     # epochs; 0 = only at the end
     log_every: int = 50                     # steps between log lines
 

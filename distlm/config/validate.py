@@ -52,6 +52,9 @@ def _ranges(spec: JobSpec) -> Iterator[Problem]:
         yield "selflabel.threshold", f"must be in [0, 1] or null, got {t!r}"
     if not 0.0 <= spec.loss.ema_momentum < 1.0:
         yield "loss.ema_momentum", f"must be in [0, 1), got {spec.loss.ema_momentum!r}"
+    wa = spec.train.weight_average
+    if wa is not None and not 0.0 <= wa < 1.0:
+        yield "train.weight_average", f"must be in [0, 1) or null, got {wa!r}"
     if not 0.0 < spec.loss.center_alpha <= 1.0:
         yield "loss.center_alpha", f"must be in (0, 1], got {spec.loss.center_alpha!r}"
     if not -1 <= spec.telemetry.metrics_port <= 65535:

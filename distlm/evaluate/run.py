@@ -15,7 +15,7 @@ from distlm.data.loading import NormStats
 from distlm.evaluate import plots
 from distlm.metrics import format_table1, format_table2
 from distlm.models import create_model
-from distlm.train.checkpoint import load_state
+from distlm.train.checkpoint import inference_weights, load_state
 from distlm.train.data import loader_kind, parquet_batches, parquet_split, read_memory, test_batches
 from distlm.train.evaluate import evaluate
 
@@ -39,7 +39,7 @@ def fetch_checkpoint(path: str, storage: Optional[Dict[str, Any]] = None) -> str
 def load_model(state: Dict[str, Any], device) -> torch.nn.Module:
     spec = spec_from_dict(state["spec"])
     model = create_model(spec).to(device)
-    model.load_state_dict(state["model"])
+    model.load_state_dict(inference_weights(state))
     return model.eval()
 
 

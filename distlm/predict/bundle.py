@@ -18,7 +18,7 @@ from distlm.config import spec_from_dict
 from distlm.data.loading import NormStats
 from distlm.faces import CropOptions
 from distlm.models import EmbeddingNet, create_model
-from distlm.train.checkpoint import CheckpointError, load_state
+from distlm.train.checkpoint import CheckpointError, inference_weights, load_state
 
 CROP_FIELDS = {f.name for f in dataclasses.fields(CropOptions)}
 
@@ -122,7 +122,7 @@ def load_bundle(path: str, detector: Optional[str] = None) -> Bundle:
         raise CheckpointError(f"{path}: the saved job spec is invalid: {err}") from None
     model = create_model(spec, pretrained=None)
     try:
-        model.load_state_dict(state["model"])
+        model.load_state_dict(inference_weights(state))
     except RuntimeError as err:
         raise CheckpointError(f"{path}: weights do not fit the saved model spec: {err}") from None
     model.eval()

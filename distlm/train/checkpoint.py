@@ -16,6 +16,14 @@ import torch
 FORMAT = "distlm-checkpoint"
 VERSION = 1
 STATE_FILE = "state.pt"
+AVERAGED_KEY = "model_averaged"   # the weight average (``train.weight_average``), when kept
+
+
+def inference_weights(state: Dict[str, Any]) -> Dict[str, Any]:
+    """The weights to evaluate / predict / export with: the weight average when the
+    run kept one (``train.weight_average``), else the trained weights."""
+    averaged = state.get(AVERAGED_KEY)
+    return state["model"] if averaged is None else averaged
 
 
 class CheckpointError(RuntimeError):

@@ -11,7 +11,6 @@ import dataclasses
 import json
 import logging
 import math
-import os
 import tempfile
 import time
 from typing import Any, Dict, Optional
@@ -21,7 +20,7 @@ import torch
 from distlm.config import spec_from_dict, spec_to_dict
 from distlm.data.loading import NormStats
 from distlm.models import create_model
-from distlm.train.checkpoint import load_state, save_state
+from distlm.train.checkpoint import AVERAGED_KEY, load_state, save_state
 from distlm.train.data import MEMORY_FORMATS, loader_kind, make_loader, norm_from_arrays, read_memory, test_batches
 from distlm.train.evaluate import evaluate, unwrap
 from distlm.train.objective import Objective, uses_unlabelled
@@ -103,6 +102,8 @@ class Worker:
         amp = bool(spec.train.amp and self.device.type == "cuda")
         self.teacher = (EMATeacher(self.model, spec.selflabel.teacher_momentum)
                         if spec.selflabel.teacher == "ema" and self.with_unlabelled else None)
+        wa = spec.train.weight_average
+        self.averaged = None if wa is None else EMATeacher(self.model, wa)
         self.scaler = torch.amp.GradScaler("cuda", enabled=amp)
         self.amp = amp
         self.epoch, self.step = 0, 0
@@ -117,6 +118,7 @@ class Worker:
             "scheduler": self.scheduler.state_dict(),
             "objective": self.objective.state_dict(),
             "teacher": None if self.teacher is None else self.teacher.state_dict(),
+            **({} if self.averaged is None else {AVERAGED_KEY: self.averaged.model.state_dict()}),
             "scaler": self.scaler.state_dict(),
             "epoch": self.epoch, "step": self.step,
             "spec": spec_to_dict(self.spec),
@@ -135,6 +137,8 @@ class Worker:
         self.objective.load_state_dict(state["objective"])
         if self.teacher is not None and state.get("teacher") is not None:
             self.teacher.load_state_dict(state["teacher"])
+        if self.averaged is not None:
+            self.averaged.model.load_state_dict(state.get(AVERAGED_KEY, state["model"]))
         self.scaler.load_state_dict(state["scaler"])
         self.epoch, self.step = int(state["epoch"]), int(state["step"])
         self.history = state.get("history", self.history)
@@ -162,8 +166,9 @@ class Worker:
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.spec.train.grad_clip)
         self.scaler.step(self.optimizer)
         self.scaler.update()
-        if self.teacher is not None:
-            self.teacher.update(self.model)
+        for ema in (self.teacher, self.averaged):
+            if ema is not None:
+                ema.update(self.model)
         self.step += 1
         return {"terms": res.terms, "hist": res.selflabel_hist, "conf": res.selflabel_conf,
                 "kept": res.selflabel_kept}
@@ -219,8 +224,14 @@ class Worker:
         self.epoch += 1
         return time.perf_counter() - t_epoch
 
+    @property
+    def eval_model(self) -> torch.nn.Module:
+        """The network evaluated and used for inference: the weight average when
+        ``train.weight_average`` is set, else the trained network."""
+        return self.model if self.averaged is None else self.averaged.model
+
     def evaluate(self, shard=None, collect_embeddings: int = 0) -> Dict[str, Any]:
-        return evaluate(self.model, test_batches(self.memory, self.rank, self.world, shard=shard),
+        return evaluate(self.eval_model, test_batches(self.memory, self.rank, self.world, shard=shard),
                         self.spec, self.norm, self.device, collect_embeddings)
 
 
