@@ -2,7 +2,6 @@
 on the whole batch — loss, centroids and gradients (1e-6) — over several steps,
 including classes present on one rank only."""
 import os
-import socket
 
 import pytest
 import torch
@@ -10,6 +9,7 @@ import torch.distributed as dist
 import torch.multiprocessing as mp
 
 from distlm.losses import create_loss
+from net_helpers import free_port
 
 CASES = [("lm", dict(centroids="batch")), ("lm", dict(centroids="ema", momentum=0.8)),
          ("lm", dict(centroids="epoch")), ("center", dict(alpha=0.5)),
@@ -63,12 +63,6 @@ def run(rank: int, world: int, out_dir: str, port: int) -> None:
     torch.save(results, os.path.join(out_dir, f"rank{rank}_of{world}.pt"))
     if world > 1:
         dist.destroy_process_group()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,6 @@
 """``sync()`` under torch.distributed (gloo, 2 processes) gives the whole-data result."""
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 import pytest
@@ -10,6 +9,7 @@ import torch.distributed as dist
 import torch.multiprocessing as mp
 
 from distlm.metrics import AUMetrics, ExpressionMetrics, known_mask
+from net_helpers import free_port
 
 AUS = [1, 2, 4, 5, 6, 9, 12, 17, 20, 25, 26, 43]
 WORLD = 2
@@ -48,15 +48,9 @@ def _worker(rank: int, port: int, out_dir: str) -> None:
         dist.destroy_process_group()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.slow
 def test_sync_gives_the_whole_data_result(tmp_path: Path) -> None:
-    mp.spawn(_worker, args=(_free_port(), str(tmp_path)), nprocs=WORLD, join=True)
+    mp.spawn(_worker, args=(free_port(), str(tmp_path)), nprocs=WORLD, join=True)
     logits, labels, scores, aus = _data()
     em, am = ExpressionMetrics(7), AUMetrics(AUS)
     em.update(logits, labels)

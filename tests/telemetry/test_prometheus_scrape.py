@@ -16,7 +16,6 @@ import math
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -26,18 +25,13 @@ from pathlib import Path
 from typing import Dict, Iterator, List, Optional
 
 import pytest
+from net_helpers import free_port
 
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
 FMNIST = "/usr/share/datasets/fashion-mnist"
 N_IMAGES = 4
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Prometheus:

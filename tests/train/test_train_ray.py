@@ -22,7 +22,8 @@ import torch
 from distlm.train.checkpoint import load_state
 from distlm.train.driver import build_trainer, save_resolved_spec
 
-from train_helpers import free_port, job
+from net_helpers import free_port
+from train_helpers import job
 
 pytestmark = pytest.mark.slow
 BASE = ("fmnist/lm_ssl_ema.yaml", "scheduler.name=none", "scaling.num_workers=2")

@@ -2,9 +2,6 @@
 several test folders would shadow each other): tiny Fashion-MNIST runs derived from the
 real job files, so the tests exercise what users run."""
 import os
-import socket
-
-import pytest
 
 from distlm.config import load_job
 
@@ -23,7 +20,3 @@ def job(name: str, *overrides: str, storage: str = None):
     return load_job(os.path.join(REPO, "jobs", name), TINY + extra + list(overrides))
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
