@@ -11,10 +11,11 @@ input of the slice with its outcome, JSON Lines, one object per input:
 """
 from __future__ import annotations
 
+import functools
 import io
 import json
 from collections import Counter
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 import numpy as np
 import pyarrow as pa
@@ -96,12 +97,14 @@ IMAGE_CODEC = "none"
 META_CODEC = "zstd"
 
 
-def _leaf_paths(schema: pa.Schema) -> List[str]:
-    """Parquet column paths of ``schema`` (nested ones like ``au.list.element``)."""
+@functools.lru_cache(maxsize=32)
+def _leaf_paths(schema: pa.Schema) -> Tuple[str, ...]:
+    """Parquet column paths of ``schema`` (nested ones like ``au.list.element``), as
+    Parquet itself names them: read back from an empty table once per schema."""
     buf = io.BytesIO()
     pq.write_table(schema.empty_table(), buf)
     meta = pq.ParquetFile(io.BytesIO(buf.getvalue())).schema
-    return [meta.column(i).path for i in range(len(meta))]
+    return tuple(meta.column(i).path for i in range(len(meta)))
 
 
 def parquet_bytes(table: pa.Table) -> bytes:
