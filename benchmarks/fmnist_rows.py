@@ -40,6 +40,8 @@ EXP3: Dict[str, Row] = {
     "ssl_fixmatch": Row("fmnist/ssl/fixmatch.yaml", "FixMatch-style (no LM)", "SSL"),
     "ssl_lm_strong": Row("fmnist/ssl/lm_strong.yaml", "LM, weak/strong views, τ 0.95", "SSL"),
     "ssl_lm_fixmatch": Row("fmnist/ssl/lm_fixmatch.yaml", "LM + FixMatch-style", "SSL"),
+    "ssl_lm_flexmatch": Row("fmnist/ssl/lm_flexmatch.yaml", "LM + FixMatch-style, FlexMatch τ", "SSL"),
+    "ssl_lm_teacher": Row("fmnist/ssl/lm_teacher.yaml", "LM + FixMatch-style, EMA teacher", "SSL"),
 }
 ROWS: Dict[str, Row] = {**EXP1, **EXP2, **EXP3}
 QUICK_ROWS: List[str] = ["ce", "lm_ssl_batch", "lm_ssl_ema", "ce_all", "attr_bce", "attr_lm"]
