@@ -31,6 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model-cpus", type=float, default=None,
                    help="CPUs reserved per CPU model actor (default: --cpus-per-actor if it fits, "
                         "else what the face actors leave)")
+    p.add_argument("--cluster-cpus", type=float, default=None,
+                   help="CPUs to plan the actors for on an autoscaling cluster (its maximum; "
+                        "default: the CPUs it has now)")
     p.add_argument("--gpus", type=float, default=0.0, help="GPUs per model actor (0: CPU)")
     p.add_argument("--batch-size", type=int, default=64, help="crops per forward pass")
     p.add_argument("--items-per-task", type=int, default=4, help="inputs per face-actor call")
@@ -70,6 +73,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             res = run_pipeline(args.checkpoint, items, detector=args.detector, face_actors=args.face_actors,
                                model_actors=args.model_actors, cpus_per_actor=args.cpus_per_actor,
                                model_cpus=args.model_cpus, gpus_per_model_actor=args.gpus,
+                               cluster_cpus=args.cluster_cpus,
                                batch_size=args.batch_size, threshold=args.threshold, every=args.every,
                                storage=storage, items_per_task=args.items_per_task)
         except ResourceError as err:

@@ -24,7 +24,7 @@ from distlm.images import DecodeError, decode_image, read_bytes
 from distlm.predict.bundle import load_bundle
 from distlm.predict.faces import FaceFinder
 from distlm.predict.inputs import VIDEO, Item, video_frames
-from distlm.predict.resources import model_actor_cpus
+from distlm.predict.resources import model_actor_cpus, plan_cpus
 from distlm.predict.results import FACE_COLUMNS, NO_FACE, Predictions
 from distlm.predict.scoring import Scorer, score_names
 
@@ -112,7 +112,7 @@ class ModelStage:
 
 def run_pipeline(checkpoint: str, items: Sequence[Item], *, detector: Optional[str] = None,
                  face_actors: int = 1, model_actors: int = 1, cpus_per_actor: float = 1.0,
-                 model_cpus: Optional[float] = None,
+                 model_cpus: Optional[float] = None, cluster_cpus: Optional[float] = None,
                  gpus_per_model_actor: float = 0.0, device: Optional[str] = None, batch_size: int = 64,
                  threshold: float = 0.5, every: int = 1, storage: Optional[Mapping[str, Any]] = None,
                  items_per_task: int = 4, log_every_s: float = 10.0) -> Predictions:
@@ -127,6 +127,8 @@ def run_pipeline(checkpoint: str, items: Sequence[Item], *, detector: Optional[s
             fits, else what the face actors leave; see :mod:`distlm.predict.resources`).
         gpus_per_model_actor: GPUs per model actor (device then defaults to CUDA).
         items_per_task: inputs per face-stage call.
+        cluster_cpus: CPUs to plan for (an autoscaling cluster's maximum); default: the
+            CPUs the cluster has now.
     """
     import ray
     import ray.data
@@ -144,7 +146,8 @@ def run_pipeline(checkpoint: str, items: Sequence[Item], *, detector: Optional[s
         num_threads=max(1, int(cpus_per_actor))), batch_size=items_per_task, batch_format="numpy",
         compute=ray.data.ActorPoolStrategy(size=face_actors), num_cpus=cpus_per_actor)
     dev = device or ("cuda" if gpus_per_model_actor > 0 else "cpu")
-    m_cpus = model_actor_cpus(float(ray.cluster_resources().get("CPU", 0.0)), face_actors, cpus_per_actor,
+    cpus = plan_cpus(float(ray.cluster_resources().get("CPU", 0.0)), cluster_cpus)
+    m_cpus = model_actor_cpus(cpus, face_actors, cpus_per_actor,
                               model_actors, model_cpus, on_gpu=gpus_per_model_actor > 0)
     ds = ds.map_batches(ModelStage, fn_constructor_kwargs=dict(
         checkpoint=checkpoint, device=dev, batch_size=batch_size, threshold=threshold),
