@@ -42,7 +42,13 @@ EXP3: Dict[str, Row] = {
     "ssl_lm_fixmatch": Row("fmnist/ssl/lm_fixmatch.yaml", "LM + FixMatch-style", "SSL"),
     "ssl_lm_flexmatch": Row("fmnist/ssl/lm_flexmatch.yaml", "LM + FixMatch-style, FlexMatch τ", "SSL"),
     "ssl_lm_teacher": Row("fmnist/ssl/lm_teacher.yaml", "LM + FixMatch-style, EMA teacher", "SSL"),
+    "ssl_ce_avg": Row("fmnist/ssl/ce_avg.yaml", "CE only (crop+flip), weight average", "Superv"),
+    "ssl_lm_flexmatch_avg": Row("fmnist/ssl/lm_flexmatch_avg.yaml", "LM + FixMatch-style, FlexMatch τ, weight average",
+                                "SSL"),
 }
+# A weight-averaged row's runs also evaluate the trained weights (``final_trained``);
+# training does not depend on the average, so they are runs of the row named here.
+AVERAGED: Dict[str, str] = {"ssl_ce_avg": "ssl_ce", "ssl_lm_flexmatch_avg": "ssl_lm_flexmatch"}
 ROWS: Dict[str, Row] = {**EXP1, **EXP2, **EXP3}
 QUICK_ROWS: List[str] = ["ce", "lm_ssl_batch", "lm_ssl_ema", "ce_all", "attr_bce", "attr_lm"]
 # the embedding figure (fig. 2a analogue) compares these two rows (first present of each)

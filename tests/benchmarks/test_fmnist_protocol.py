@@ -112,3 +112,39 @@ def test_demo_runs_on_a_local_ray(ray_shared, tmp_path, capsys):
     assert "| CE only (1,000 labels) |" in stdout and "| LM-SSL, EMA centroids" in stdout
     for name in ("embedding-ce.png", "embedding-lm_ssl_ema.png", "training-ce.png", "results.md"):
         assert (out / name).stat().st_size > 100
+
+
+def test_weight_averaged_runs_also_give_the_plain_rows(tmp_path, monkeypatch):
+    """One run of ``ssl_ce_avg`` evaluates the average and the trained weights; the
+    trained weights equal a separate ``ssl_ce`` run (training ignores the average),
+    and fill ``ssl_ce`` for seeds it lacks, without training it again."""
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    monkeypatch.chdir(ROOT)
+    driver = importlib.import_module("fmnist_experiments")
+    out = tmp_path / "ssl.md"
+    common = ["--no-ray", "--steps", "10", "--eval-points", "2", "--out", str(out)]
+    assert driver.main(["--rows", "ssl_ce,ssl_ce_avg", "--seeds", "0", *common]) == 0
+    store = driver.load_store(str(tmp_path / "ssl.json"), 10, [])
+    alone, avg = store["ssl_ce"][0], store["ssl_ce_avg"][0]
+    assert "derived_from" not in alone and avg["final"]["acc"] != avg["final_trained"]["acc"]
+    assert alone["final"]["acc"] == avg["final_trained"]["acc"]
+    page = out.read_text()
+    assert "the accuracies agree: checked" in page and "| CE only (crop+flip), weight average | Superv |" in page
+    assert driver.main(["--rows", "ssl_ce_avg,ssl_ce", "--seeds", "1", *common]) == 0
+    store = driver.load_store(str(tmp_path / "ssl.json"), 10, [])
+    assert store["ssl_ce"][1]["derived_from"] == "ssl_ce_avg"
+    assert store["ssl_ce"][1]["final"] == store["ssl_ce_avg"][1]["final_trained"]
+
+
+def test_a_disagreeing_plain_run_is_reported():
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from fmnist_report import with_trained_weights
+
+    rec = {"final": {"acc": 0.5}, "final_trained": {"acc": 0.4}, "history": {"eval": [1], "eval_step": [1]}}
+    records = {"ssl_ce_avg": {0: rec, 1: rec}, "ssl_ce": {0: {"final": {"acc": 0.41}}}}
+    problems = with_trained_weights(records)
+    assert len(problems) == 1 and "ssl_ce seed 0" in problems[0]
+    assert records["ssl_ce"][0]["final"]["acc"] == 0.41  # a real run is never replaced
+    assert records["ssl_ce"][1]["final"]["acc"] == 0.4 and records["ssl_ce"][1]["history"]["eval"] == []
