@@ -19,7 +19,7 @@ import torch
 
 from distlm.config import spec_from_dict, spec_to_dict
 from distlm.data.loading import NormStats
-from distlm.models import create_model
+from distlm.models import create_model, with_memory_format
 from distlm.train.checkpoint import AVERAGED_KEY, load_state, save_state
 from distlm.train.data import MEMORY_FORMATS, loader_kind, make_loader, norm_from_arrays, read_memory, test_batches
 from distlm.train.evaluate import evaluate, unwrap
@@ -86,7 +86,7 @@ class Worker:
         self.formulas = build_formulas(spec)
         self.kind = loader_kind(spec)
         torch.manual_seed(spec.seed)  # identical initial weights on every rank
-        self.model = create_model(spec).to(self.device)
+        self.model = with_memory_format(create_model(spec).to(self.device), spec.train.channels_last)
         self.with_unlabelled = uses_unlabelled(spec)
         self.memory = read_memory(spec, self.with_unlabelled) if self.kind == "memory" else None
         self.norm = norm or (norm_from_arrays(self.memory.labelled) if self.memory else NormStats.unit(spec.data.channels))
