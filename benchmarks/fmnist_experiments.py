@@ -147,7 +147,8 @@ def write_page(a, records, path: str, figures: List[str], wall: float, command: 
         "(`tests/benchmarks/test_fmnist_protocol.py`). The official 10k test set is untouched.",
         f"- Every row: small CNN (128-d embedding, BatchNorm), Adam lr 1e-3, cosine schedule over "
         f"{a.steps} steps in epochs of 10 steps; 100 labelled images per step for every method "
-        "(+100 unlabelled per step for SSL/transfer rows); augmentation as in the job spec "
+        "(+100 unlabelled per step for SSL/transfer rows, 100 × `data.unlabelled_ratio` where a row "
+        "sets it: the μ = 2 rows take 200); augmentation as in the job spec "
         f"(`train.augment: none`{', overrides: ' + ' '.join(a.set) if a.set else ''}). CE on all labels "
         "draws its 100 labelled images per step from all 60k.",
         "- Rows are the job specs `jobs/fmnist/<row>.yaml` and `jobs/fmnist/attributes/<row>.yaml` with "
@@ -192,6 +193,14 @@ def write_page(a, records, path: str, figures: List[str], wall: float, command: 
         f.write("\n".join(lines))
 
 
+def _progress(t0: float):
+    """A progress line per intermediate evaluation (first 2,000 test images)."""
+    def show(step: int, total: int, m: Dict[str, float]) -> None:
+        score = f"acc {100 * m['acc']:.2f} %" if "acc" in m else f"avg F1 {100 * m.get('avg_full', float('nan')):.2f} %"
+        print(f"[{time.perf_counter() - t0:6.0f}s]     step {step}/{total}: {score} (test subset)", flush=True)
+    return show
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     a = parse_args(argv)
     out = os.path.abspath(a.out)
@@ -232,7 +241,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                                 eval_every=max(a.steps // a.eval_points, 1), workers=1 if a.no_ray else a.workers)
             n_embed = 3000 if (row in EMBED_ROWS and seed == a.seed_list[0]) else 0
             print(f"[{time.perf_counter() - t0:6.0f}s] {row} seed {seed} ({a.steps} steps)", flush=True)
-            rec = run_in_process(spec, n_embed=n_embed) if a.no_ray else run_on_ray(spec, n_embed=n_embed)
+            rec = (run_in_process(spec, n_embed=n_embed, progress=_progress(t0)) if a.no_ray
+                   else run_on_ray(spec, n_embed=n_embed))
             records.setdefault(row, {})[seed] = rec
             f = rec["final"]
             print("    " + " ".join(f"{k}={v:.4f}" for k, v in f.items() if k in ("acc", "avg_acc", "avg_full"))

@@ -21,7 +21,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 
@@ -88,10 +88,12 @@ def _history(h: Dict[str, list]) -> Dict[str, list]:
     return out
 
 
-def run_in_process(spec, eval_subset: int = 2000, n_embed: int = 0) -> Record:
+def run_in_process(spec, eval_subset: int = 2000, n_embed: int = 0,
+                   progress: Optional[Callable[[int, int, Dict[str, float]], None]] = None) -> Record:
     """Train ``spec`` in this process (``distlm.train.loop.Worker``, one worker);
     intermediate evaluations on the first ``eval_subset`` test images, the final
-    one on the whole test set."""
+    one on the whole test set. ``progress(step, total_steps, metrics)`` is called
+    after each intermediate evaluation."""
     from distlm.data.loading import DomainArrays
     from distlm.telemetry.trainer import TrainerTelemetry
     from distlm.train.data import MemoryData, test_batches
@@ -110,6 +112,8 @@ def run_in_process(spec, eval_subset: int = 2000, n_embed: int = 0) -> Record:
         if w.epoch % spec.train.eval_every == 0 and w.epoch < spec.train.epochs:
             w.history["eval_step"].append(w.step)
             w.history["eval"].append(evaluate(w.eval_model, test_batches(sub, 0, 1), spec, w.norm, "cpu"))
+            if progress is not None:
+                progress(w.step, w.total_steps, _metrics(w.history["eval"][-1]))
     rec: Record = {"train_s": train_s, "steps": w.step}
     _finish(rec, spec, w.eval_model, w.norm, w.memory, _centroid_array(w.objective.centroid_state()), n_embed)
     if w.averaged is not None:  # the trained weights too, to show what the average adds

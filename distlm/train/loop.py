@@ -25,7 +25,7 @@ from distlm.train.data import MEMORY_FORMATS, loader_kind, make_loader, norm_fro
 from distlm.train.evaluate import evaluate, unwrap
 from distlm.train.objective import Objective, uses_unlabelled
 from distlm.train.optim import build_optimizer, build_scheduler
-from distlm.selflabel.teacher import EMATeacher
+from distlm.models.ema import EMAWeights
 from distlm.telemetry.trainer import TrainerTelemetry
 
 log = logging.getLogger("distlm.train")
@@ -100,10 +100,10 @@ class Worker:
         self.optimizer = build_optimizer(self.model, spec)
         self.scheduler = build_scheduler(self.optimizer, spec)
         amp = bool(spec.train.amp and self.device.type == "cuda")
-        self.teacher = (EMATeacher(self.model, spec.selflabel.teacher_momentum)
+        self.teacher = (EMAWeights(self.model, spec.selflabel.teacher_momentum)
                         if spec.selflabel.teacher == "ema" and self.with_unlabelled else None)
         wa = spec.train.weight_average
-        self.averaged = None if wa is None else EMATeacher(self.model, wa)
+        self.averaged = None if wa is None else EMAWeights(self.model, wa)
         self.scaler = torch.amp.GradScaler("cuda", enabled=amp)
         self.amp = amp
         self.epoch, self.step = 0, 0

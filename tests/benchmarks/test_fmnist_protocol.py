@@ -148,3 +148,14 @@ def test_a_disagreeing_plain_run_is_reported():
     assert len(problems) == 1 and "ssl_ce seed 0" in problems[0]
     assert records["ssl_ce"][0]["final"]["acc"] == 0.41  # a real run is never replaced
     assert records["ssl_ce"][1]["final"]["acc"] == 0.4 and records["ssl_ce"][1]["history"]["eval"] == []
+
+
+def test_in_process_run_reports_progress_at_each_intermediate_evaluation():
+    from distlm.demo import apply_budget, run_in_process
+
+    spec = apply_budget(load_job(str(ROOT / "jobs/fmnist/ce.yaml")), steps=30, seed=0, eval_every=10)
+    seen = []
+    rec = run_in_process(spec, eval_subset=200, progress=lambda step, total, m: seen.append((step, total, m)))
+    assert [(s, t) for s, t, _ in seen] == [(10, 30), (20, 30)]  # not after the last step: that is the final
+    assert all(0.0 <= m["acc"] <= 1.0 for _, _, m in seen)
+    assert [m["acc"] for _, _, m in seen] == [e["acc"] for e in rec["history"]["eval"][:2]]

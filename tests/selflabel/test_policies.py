@@ -5,7 +5,7 @@ import torch
 
 from distlm.losses import LargeMarginLoss
 from distlm.selflabel.policies import ALIGNMENTS, THRESHOLDS
-from distlm.selflabel.teacher import EMATeacher
+from distlm.models.ema import EMAWeights
 
 
 def test_fixed_threshold_masks_exactly_low_confidence():
@@ -56,7 +56,7 @@ def test_labelled_alignment_targets_label_frequencies():
 def test_ema_teacher_follows_formula():
     torch.manual_seed(0)
     net = torch.nn.Linear(3, 2)
-    teacher = EMATeacher(net, momentum=0.75)
+    teacher = EMAWeights(net, momentum=0.75)
     before = teacher.model.weight.clone()
     with torch.no_grad():
         net.weight.add_(1.0)

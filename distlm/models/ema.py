@@ -1,8 +1,10 @@
-"""An EMA teacher: self-labels from an exponential moving average of the network.
+"""An exponential moving average of a network's weights.
 
 ``θ_t ← m·θ_t + (1 − m)·θ`` after every optimiser step (buffers such as BatchNorm
-statistics are copied). Every rank updates from identical (DDP-averaged) weights,
-so the teachers agree without communication.
+statistics are copied). Two uses in the trainer: the EMA *teacher* whose outputs give
+the self-labels (``selflabel.teacher: ema``) and the *weight average* that is evaluated
+and exported (``train.weight_average``). Every rank updates from identical
+(DDP-averaged) weights, so the copies agree without communication.
 """
 from __future__ import annotations
 
@@ -12,13 +14,17 @@ import torch
 from torch import nn
 
 
-class EMATeacher(nn.Module):
-    """Wraps a frozen copy of ``model`` (unwrapped from DDP) updated by EMA."""
+class EMAWeights(nn.Module):
+    """A frozen copy of ``model`` (unwrapped from DDP), updated by :meth:`update`.
+
+    ``forward(x)`` runs the copy in eval mode without a graph: images (B, C, H, W) →
+    the model's output (``ModelOutput``: embedding (B, D), logits (B, K)).
+    """
 
     def __init__(self, model: nn.Module, momentum: float = 0.999):
         super().__init__()
         if not 0.0 <= momentum < 1.0:
-            raise ValueError(f"teacher momentum must be in [0, 1), got {momentum}")
+            raise ValueError(f"EMA momentum must be in [0, 1), got {momentum}")
         self.momentum = momentum
         self.model = copy.deepcopy(getattr(model, "module", model)).eval()
         for p in self.model.parameters():
@@ -36,7 +42,7 @@ class EMATeacher(nn.Module):
     def forward(self, x: torch.Tensor):
         return self.model(x)
 
-    def train(self, mode: bool = True):  # the teacher always predicts in eval mode
+    def train(self, mode: bool = True):  # the copy always predicts in eval mode
         super().train(mode)
         self.model.eval()
         return self
