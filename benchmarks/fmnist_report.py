@@ -226,7 +226,8 @@ def _pm(d: np.ndarray) -> str:
 
 # (row, its CE-only baseline with the same evaluation) read off in the commentary
 SSL_PAIRS = [("ssl_lm_fixmatch", "ssl_ce"), ("ssl_lm_flexmatch", "ssl_ce"), ("ssl_lm_flexmatch_mu2", "ssl_ce"),
-             ("ssl_lm_flexmatch_mu2_teacher", "ssl_ce"), ("ssl_flexmatch", "ssl_ce"), ("ssl_lm_teacher", "ssl_ce"),
+             ("ssl_lm_flexmatch_mu2_teacher", "ssl_ce"), ("ssl_lm_flexmatch_soft", "ssl_ce"),
+             ("ssl_lm_flexmatch_labelled", "ssl_ce"), ("ssl_lm_flexmatch_align", "ssl_ce"), ("ssl_flexmatch", "ssl_ce"), ("ssl_lm_teacher", "ssl_ce"),
              ("ssl_lm_strong", "ssl_ce"), ("ssl_lm_flexmatch_avg", "ssl_ce_avg"), ("ssl_fixmatch", "ssl_ce"),
              ("ssl_pseudo_label", "ssl_ce"), ("ssl_ce_avg", "ssl_ce")]
 

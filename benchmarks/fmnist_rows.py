@@ -31,6 +31,7 @@ EXP2: Dict[str, Row] = {
     "attr_center": Row("fmnist/attributes/center.yaml", "BCE + center loss", "T."),
     "attr_island": Row("fmnist/attributes/island.yaml", "BCE + island loss", "T."),
     "attr_lm": Row("fmnist/attributes/lm.yaml", "BCE + LM loss", "T."),
+    "attr_lm_soft": Row("fmnist/attributes/lm_soft.yaml", "BCE + LM loss, score-weighted pseudo-classes ≥ 0.75", "T."),
 }
 # Issue 8: better self-labels, every row with the same weak augmentation (crop + flip);
 # paired against ssl_ce. Experiment 3: ``jobs/fmnist/ssl/<row without ssl_>.yaml``.
@@ -42,6 +43,12 @@ EXP3: Dict[str, Row] = {
     "ssl_lm_fixmatch": Row("fmnist/ssl/lm_fixmatch.yaml", "LM + FixMatch-style", "SSL"),
     "ssl_lm_flexmatch": Row("fmnist/ssl/lm_flexmatch.yaml", "LM + FixMatch-style, FlexMatch τ", "SSL"),
     "ssl_lm_teacher": Row("fmnist/ssl/lm_teacher.yaml", "LM + FixMatch-style, EMA teacher", "SSL"),
+    "ssl_lm_flexmatch_soft": Row("fmnist/ssl/lm_flexmatch_soft.yaml",
+                                 "LM + FixMatch-style, FlexMatch τ, confidence-weighted centroids", "SSL"),
+    "ssl_lm_flexmatch_labelled": Row("fmnist/ssl/lm_flexmatch_labelled.yaml",
+                                     "LM + FixMatch-style, FlexMatch τ, labelled-only centroids", "SSL"),
+    "ssl_lm_flexmatch_align": Row("fmnist/ssl/lm_flexmatch_align.yaml",
+                                  "LM + FixMatch-style, FlexMatch τ, distribution alignment", "SSL"),
     "ssl_flexmatch": Row("fmnist/ssl/flexmatch.yaml", "FixMatch-style, FlexMatch τ (no LM)", "SSL"),
     "ssl_lm_flexmatch_mu2": Row("fmnist/ssl/lm_flexmatch_mu2.yaml", "LM + FixMatch-style, FlexMatch τ, μ = 2", "SSL"),
     "ssl_lm_flexmatch_mu2_teacher": Row("fmnist/ssl/lm_flexmatch_mu2_teacher.yaml",
