@@ -35,8 +35,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from distlm.config import load_job  # noqa: E402
 from distlm.demo import apply_budget, job_path, run_in_process, run_on_ray  # noqa: E402
-from fmnist_report import (EXP1, EXP2, EXP3, commentary, commentary_ssl, figure_curves, figure_embeddings,  # noqa: E402
-                           table1, table2, with_trained_weights)
+from fmnist_report import (EXP1, EXP2, EXP3, balance_table, commentary, commentary_ssl, figure_curves,  # noqa: E402
+                           figure_embeddings, table1, table2, with_trained_weights)
 from fmnist_rows import EMBED_PAIR, QUICK_ROWS, ROWS, parse_rows  # noqa: E402
 
 EMBED_ROWS = {r for pair in EMBED_PAIR for r in pair}
@@ -184,6 +184,10 @@ def write_page(a, records, path: str, figures: List[str], wall: float, command: 
                       "the accuracies agree" + (": checked" if not mismatches else
                                                 "; THEY DO NOT: " + "; ".join(mismatches)) + ").", "",
                       table1(records, avg3, "ssl_ce_avg"), ""]
+        balance = balance_table(records)
+        if balance:
+            lines += ["λ2 (the weight of the LM term; `auto`: from the magnitudes `λ1·L_S ≈ 0.8·λ2·|L_M|`) over "
+                      "training, mean over seeds:", "", balance, ""]
         lines += commentary_ssl(records) + [""]
     if figures:
         lines += ["## Figures", ""] + [f"![{os.path.basename(p)}]({rel(p)})" for p in figures] + [""]

@@ -159,3 +159,20 @@ def test_in_process_run_reports_progress_at_each_intermediate_evaluation():
     assert [(s, t) for s, t, _ in seen] == [(10, 30), (20, 30)]  # not after the last step: that is the final
     assert all(0.0 <= m["acc"] <= 1.0 for _, _, m in seen)
     assert [m["acc"] for _, _, m in seen] == [e["acc"] for e in rec["history"]["eval"][:2]]
+
+
+def test_balance_table_reads_lambda2_off_the_runs():
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from fmnist_report import balance_table
+
+    held = {"final": {"acc": 0.85}, "history": {"lambda2": [0.1 * (i + 1) for i in range(3)] + [0.3] * 7}}
+    fading = {"final": {"acc": 0.83}, "history": {"lambda2": [1.0, 0.8, 0.6, 0.4, 0.2, 0.1, 0.1, 0.1, 0.1, 0.05]}}
+    records = {"ssl_lm_flexmatch": {0: held, 1: dict(held, final={"acc": 0.87})},
+               "ssl_lm_flexmatch_lambda_auto": {0: fading}, "ssl_ce": {0: {"final": {"acc": 0.8}, "history": {}}}}
+    table = balance_table(records, at=(2, 10, 20))
+    lines = table.splitlines()
+    assert len(lines) == 4  # header, rule, the two LM rows; CE has no λ2
+    assert "| 0.200 | 0.300 | 0.300 | 86.00 | 2 |" in lines[2]
+    assert "| 0.800 | 0.050 | 0.050 | 83.00 | 1 |" in lines[3]
