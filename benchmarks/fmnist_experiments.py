@@ -147,8 +147,8 @@ def write_page(a, records, path: str, figures: List[str], wall: float, command: 
         "(`tests/benchmarks/test_fmnist_protocol.py`). The official 10k test set is untouched.",
         f"- Every row: small CNN (128-d embedding, BatchNorm), Adam lr 1e-3, cosine schedule over "
         f"{a.steps} steps in epochs of 10 steps; 100 labelled images per step for every method "
-        "(+100 unlabelled per step for SSL/transfer rows, 100 × `data.unlabelled_ratio` where a row "
-        "sets it: the μ = 2 rows take 200); augmentation as in the job spec "
+        "(+100 × `data.unlabelled_ratio` unlabelled per step for SSL/transfer rows: 100, or 200 for the "
+        "μ = 2 rows); augmentation as in the job spec "
         f"(`train.augment: none`{', overrides: ' + ' '.join(a.set) if a.set else ''}). CE on all labels "
         "draws its 100 labelled images per step from all 60k.",
         "- Rows are the job specs `jobs/fmnist/<row>.yaml` and `jobs/fmnist/attributes/<row>.yaml` with "
