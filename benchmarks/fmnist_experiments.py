@@ -184,7 +184,7 @@ def write_page(a, records, path: str, figures: List[str], wall: float, command: 
                       "the accuracies agree" + (": checked" if not mismatches else
                                                 "; THEY DO NOT: " + "; ".join(mismatches)) + ").", "",
                       table1(records, avg3, "ssl_ce_avg"), ""]
-        balance = balance_table(records)
+        balance = balance_table(records, at=(300, a.steps // 2, a.steps))
         if balance:
             lines += ["λ2 (the weight of the LM term; `auto`: from the magnitudes `λ1·L_S ≈ 0.8·λ2·|L_M|`) over "
                       "training, mean over seeds:", "", balance, ""]

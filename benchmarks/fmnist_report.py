@@ -239,14 +239,11 @@ def balance_table(records: Records, rows: Dict = EXP3, at=(300, 1200, 2400)) -> 
     the balance settings behave, the numbers behind the default."""
     lines = []
     for row, meta in rows.items():
-        runs = [r for _, r in sorted(records.get(row, {}).items())
-                if len(r.get("history", {}).get("lambda2", [])) and "_lm" in row]
-        if not runs:
+        runs = [r for _, r in sorted(records.get(row, {}).items()) if len(r.get("history", {}).get("lambda2", []))]
+        if "_lm" not in row or not runs:
             continue
-        cells = []
-        for step in at:
-            lam = [r["history"]["lambda2"] for r in runs]
-            cells.append(f"{np.nanmean([h[min(step, len(h)) - 1] for h in lam]):.3f}")
+        lam = [r["history"]["lambda2"] for r in runs]
+        cells = [f"{np.nanmean([h[min(step, len(h)) - 1] for h in lam]):.3f}" for step in at]
         acc = [r["final"]["acc"] * 100 for r in runs]
         lines.append(f"| {meta.label} | {' | '.join(cells)} | {np.mean(acc):.2f} | {len(runs)} |")
     if not lines:
