@@ -18,7 +18,7 @@ import time
 import torch
 
 from distlm.config import load_job
-from distlm.train.data import test_batches
+from distlm.train.data import test_batches, with_test_head
 from distlm.train.evaluate import evaluate
 from distlm.train.loop import Worker
 
@@ -40,12 +40,7 @@ def time_steps(w, batches, steps: int) -> float:
 
 
 def time_eval(w, spec, images: int) -> float:
-    from distlm.data.loading import DomainArrays
-    from distlm.train.data import MemoryData
-
-    t = w.memory.test
-    sub = MemoryData(w.memory.labelled, None, DomainArrays(t.images[:images], t.labels[:images],
-                                                           t.au[:images], t.au_mask[:images]))
+    sub = with_test_head(w.memory, images)
     t0 = time.perf_counter()
     evaluate(w.eval_model, test_batches(sub, 0, 1), spec, w.norm, "cpu")
     return (time.perf_counter() - t0) * 1000

@@ -94,17 +94,14 @@ def run_in_process(spec, eval_subset: int = 2000, n_embed: int = 0,
     intermediate evaluations on the first ``eval_subset`` test images, the final
     one on the whole test set. ``progress(step, total_steps, metrics)`` is called
     after each intermediate evaluation."""
-    from distlm.data.loading import DomainArrays
     from distlm.telemetry.trainer import TrainerTelemetry
-    from distlm.train.data import MemoryData, test_batches
+    from distlm.train.data import test_batches, with_test_head
     from distlm.train.evaluate import evaluate
     from distlm.train.loop import Worker
 
     t0 = time.perf_counter()
     w = Worker(spec)
-    t = w.memory.test
-    sub = MemoryData(w.memory.labelled, None, DomainArrays(t.images[:eval_subset], t.labels[:eval_subset],
-                                                           t.au[:eval_subset], t.au_mask[:eval_subset]))
+    sub = with_test_head(w.memory, eval_subset)
     off = TrainerTelemetry(False)
     train_s = 0.0
     while w.epoch < spec.train.epochs:

@@ -163,6 +163,12 @@ class MemoryData:
     test: Optional[DomainArrays]
 
 
+def with_test_head(memory: MemoryData, n: int) -> MemoryData:
+    """``memory`` with only the first ``n`` test images (quick intermediate evaluations)."""
+    t = memory.test
+    return MemoryData(memory.labelled, None, DomainArrays(t.images[:n], t.labels[:n], t.au[:n], t.au_mask[:n]))
+
+
 def read_memory(spec, with_unlabelled: bool) -> MemoryData:
     """Read labelled (+ unlabelled) and test arrays of an in-memory source
     (each source cut to its side's rows by :func:`split_for`)."""
