@@ -10,7 +10,7 @@ from distlm.train.loop import Worker
 
 from train_helpers import job
 
-JOB = "fmnist/lm_ssl.yaml"   # the recommended SSL recipe (weak/strong views, weight average)
+JOB = "fmnist/lm_ssl.yaml"   # the recommended SSL recipe (weak/strong views, weight average; NHWC by default)
 
 
 def _conv_weights(model):
@@ -25,7 +25,7 @@ def _train(*over, steps=3):
 
 
 def test_weights_are_nhwc_and_training_matches_the_default_layout():
-    nchw, l_default = _train()
+    nchw, l_default = _train("train.channels_last=false")
     nhwc, l_cl = _train("train.channels_last=true")
     convs = _conv_weights(nhwc.model) + _conv_weights(nhwc.averaged.model)
     assert convs and all(p.is_contiguous(memory_format=torch.channels_last) and not p.is_contiguous() for p in convs)
