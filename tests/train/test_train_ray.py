@@ -27,8 +27,6 @@ from train_helpers import job
 
 pytestmark = pytest.mark.slow
 BASE = ("fmnist/lm_ssl_ema.yaml", "scheduler.name=none", "scaling.num_workers=2")
-PORT = free_port()
-
 
 @pytest.fixture(scope="module")
 def runs(ray_shared, tmp_path_factory):
@@ -44,9 +42,10 @@ def runs(ray_shared, tmp_path_factory):
         out[name] = result
         out[f"{name}_state"] = load_state(result.checkpoint.path)
 
-    poller = threading.Thread(target=_poll, args=(out["scraped"],), daemon=True)
+    port = free_port()   # chosen now, not at collection: minutes of other tests could take it
+    poller = threading.Thread(target=_poll, args=(port, out["scraped"]), daemon=True)
     poller.start()
-    fit("straight", "train.epochs=2", f"telemetry.metrics_port={PORT}")
+    fit("straight", "train.epochs=2", f"telemetry.metrics_port={port}")
     poller.join(timeout=5)
     first = _checkpoint_of_epoch(out["straight"], 1)
     out["first_state"] = load_state(first)
@@ -64,11 +63,11 @@ def _checkpoint_of_epoch(result, epoch: int) -> str:
     return paths[0]
 
 
-def _poll(scraped):
+def _poll(port, scraped):
     deadline = time.time() + 300
     while time.time() < deadline and not scraped:
         try:
-            body = urllib.request.urlopen(f"http://127.0.0.1:{PORT}/metrics", timeout=2).read().decode()
+            body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2).read().decode()
             if "distlm_train_step " in body and "distlm_train_loss{" in body:
                 scraped.append(body)
         except OSError:
