@@ -28,6 +28,7 @@ from train_helpers import job
 pytestmark = pytest.mark.slow
 BASE = ("fmnist/lm_ssl_ema.yaml", "scheduler.name=none", "scaling.num_workers=2")
 
+
 @pytest.fixture(scope="module")
 def runs(ray_shared, tmp_path_factory):
     store = str(tmp_path_factory.mktemp("runs"))
