@@ -6,7 +6,7 @@
 """
 from __future__ import annotations
 
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
@@ -234,9 +234,10 @@ LM_ON_TOP = [("ssl_lm_fixmatch", "ssl_fixmatch", "FixMatch-style recipe"),
              ("ssl_lm_flexmatch", "ssl_flexmatch", "FixMatch-style recipe with FlexMatch τ")]
 
 
-def balance_table(records: Records, rows: Dict = EXP3, at=(300, 1200, 2400)) -> Optional[str]:
+def balance_table(records: Records, at: Sequence[int], rows: Dict = EXP3) -> Optional[str]:
     """λ2 of the LM rows at a few steps (mean over seeds) next to their accuracy: how
-    the balance settings behave, the numbers behind the default."""
+    the balance settings behave, the numbers behind the default. ``at``: the steps
+    (the driver passes 300, half and all of its budget)."""
     lines = []
     for row, meta in rows.items():
         runs = [r for _, r in sorted(records.get(row, {}).items()) if len(r.get("history", {}).get("lambda2", []))]
