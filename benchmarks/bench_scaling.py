@@ -14,6 +14,7 @@ import tempfile
 import ray
 
 from distlm.config import load_job
+from distlm.ray_local import init_local
 from distlm.train.checkpoint import load_state
 from distlm.train.driver import build_trainer
 
@@ -39,7 +40,7 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=60)
     ap.add_argument("--batch", type=int, default=256)
     args = ap.parse_args()
-    ray.init(address="local", include_dashboard=False, log_to_driver=False)
+    init_local(include_dashboard=False, log_to_driver=False)
     rows = []
     with tempfile.TemporaryDirectory() as store:
         for n in [int(w) for w in args.workers.split(",")]:
