@@ -6,12 +6,12 @@ whole test set.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, Optional
+from typing import Any, Dict, Iterable
 
 import torch
 
 from distlm.data.loading import NormStats, normalize
-from distlm.metrics import AUMetrics, ExpressionMetrics
+from distlm.metrics import AUMetrics, CalibrationMetrics, EmbeddingGeometry, ExpressionMetrics
 
 
 def unwrap(model: torch.nn.Module) -> torch.nn.Module:
@@ -31,8 +31,10 @@ def evaluate(model: torch.nn.Module, batches: Iterable[Dict[str, Any]], spec, no
              device, collect_embeddings: int = 0) -> Dict[str, Any]:
     """Metrics of ``model`` on ``batches`` (this worker's test share), synced.
 
-    Returns ``acc``/``avg_acc`` (expressions) or ``avg_small``/``avg_full`` and
-    ``f1_AUxx`` (aus); with ``collect_embeddings=N`` also up to N local
+    Returns ``acc``/``avg_acc``, ``ece``/``nll`` (calibration of the softmax) and
+    ``emb_compactness``/``emb_nearest_cos``/``emb_margin`` (geometry of the
+    normalised embeddings per class, :mod:`distlm.metrics.embedding`) for
+    expressions, or ``avg_small``/``avg_full`` and ``f1_AUxx`` (aus); with ``collect_embeddings=N`` also up to N local
     ``embeddings``/``targets`` for plots.
     """
     net = unwrap(model)
@@ -42,6 +44,8 @@ def evaluate(model: torch.nn.Module, batches: Iterable[Dict[str, Any]], spec, no
         metric = AUMetrics(spec.data.au_ids, device=device)
     else:
         metric = ExpressionMetrics(spec.num_outputs, ignore_index=-1, device=device)
+        calib = CalibrationMetrics(ignore_index=-1, device=device)
+        geometry = None  # sized by the first batch's embedding
     embs, targets = [], []
     for b in batches:
         out = predict_batch(net, b["images"], norm, device)
@@ -49,7 +53,12 @@ def evaluate(model: torch.nn.Module, batches: Iterable[Dict[str, Any]], spec, no
             metric.update(torch.sigmoid(out.logits.float()), torch.as_tensor(b["au"]).to(device),
                           torch.as_tensor(b["au_mask"]).to(device))
         else:
-            metric.update(out.logits.float(), torch.as_tensor(b["labels"]).to(device))
+            labels = torch.as_tensor(b["labels"]).to(device)
+            metric.update(out.logits.float(), labels)
+            calib.update(out.logits.float(), labels)
+            if geometry is None:
+                geometry = EmbeddingGeometry(spec.num_outputs, out.embedding.shape[1], ignore_index=-1, device=device)
+            geometry.update(out.embedding.float(), labels)
         if collect_embeddings and sum(len(e) for e in embs) < collect_embeddings:
             embs.append(out.embedding.float().cpu())
             targets.append(torch.as_tensor(b["labels"]))
@@ -58,6 +67,12 @@ def evaluate(model: torch.nn.Module, batches: Iterable[Dict[str, Any]], spec, no
     if spec.scenario == "aus":
         f1 = result.pop("f1")
         result.update({f"f1_AU{au:02d}": v for au, v in f1.items()})
+    else:
+        calib.sync()
+        result.update(calib.compute())
+        if geometry is not None:
+            geometry.sync()
+            result.update({f"emb_{k}": v for k, v in geometry.compute().items()})
     net.train(was_training)
     if collect_embeddings and embs:
         result["embeddings"] = torch.cat(embs)[:collect_embeddings]

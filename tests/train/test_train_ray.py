@@ -80,6 +80,11 @@ def test_end_to_end_writes_checkpoint_metrics_and_spec(runs):
     result, state = runs["straight"], runs["straight_state"]
     assert os.path.exists(runs["straight_spec"])
     assert result.metrics["epoch"] == 2 and 0.0 <= result.metrics["test_acc"] <= 1.0
+    # calibration and embedding geometry, computed over both workers' test shards
+    assert 0.0 <= result.metrics["test_ece"] <= 1.0 and result.metrics["test_nll"] > 0.0
+    m = result.metrics
+    assert -1.0 <= m["test_emb_nearest_cos"] < 1.0 and 0.0 < m["test_emb_compactness"] <= 1.0
+    assert m["test_emb_margin"] == pytest.approx(m["test_emb_compactness"] - m["test_emb_nearest_cos"])
     assert state["epoch"] == 2 and state["spec"]["name"] == "fmnist-lm-ssl-ema"
     assert len(state["history"]["eval"]) == 2
     assert state["objective"]["aux.centroids.present"].any()
