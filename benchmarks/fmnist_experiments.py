@@ -37,7 +37,7 @@ from distlm.config import load_job  # noqa: E402
 from distlm.demo import apply_budget, job_path, run_in_process, run_on_ray  # noqa: E402
 from distlm.ray_local import init_local  # noqa: E402
 from fmnist_report import (EXP1, EXP2, EXP3, balance_table, commentary, commentary_ssl, figure_curves,  # noqa: E402
-                           figure_embeddings, table1, table2, with_trained_weights)
+                           figure_embeddings, geometry_table, table1, table2, with_trained_weights)
 from fmnist_rows import EMBED_PAIR, QUICK_ROWS, ROWS, parse_rows  # noqa: E402
 
 EMBED_ROWS = {r for pair in EMBED_PAIR for r in pair}
@@ -189,6 +189,11 @@ def write_page(a, records, path: str, figures: List[str], wall: float, command: 
         if balance:
             lines += ["λ2 (the weight of the LM term; `auto`: from the magnitudes `λ1·L_S ≈ 0.8·λ2·|L_M|`) over "
                       "training, mean over seeds:", "", balance, ""]
+        geometry = geometry_table(records)
+        if geometry:
+            lines += ["Calibration and embedding geometry on the 10k test set at the last step (`docs/metrics.md`: "
+                      "ECE, NLL of the softmax; compactness = mean cosine to the class's mean direction, "
+                      "nearest-class cos between class directions, margin = their difference):", "", geometry, ""]
         lines += commentary_ssl(records) + [""]
     if figures:
         lines += ["## Figures", ""] + [f"![{os.path.basename(p)}]({rel(p)})" for p in figures] + [""]

@@ -253,6 +253,29 @@ def balance_table(records: Records, at: Sequence[int], rows: Dict = EXP3) -> Opt
     return "\n".join([f"| Method | {head} | Acc (%) | seeds |", "|---|" + "---|" * (len(at) + 2)] + lines)
 
 
+GEOMETRY = (("ece", "ECE (%)", 100), ("nll", "NLL (nats)", 1), ("emb_compactness", "compactness", 1),
+            ("emb_nearest_cos", "nearest-class cos", 1), ("emb_margin", "embedding margin", 1))
+
+
+def geometry_table(records: Records, rows: Dict = EXP3) -> Optional[str]:
+    """Calibration and embedding geometry of the rows whose records have them (mean ±
+    std over seeds; records made before these metrics existed are left out)."""
+    lines = []
+    for row, meta in rows.items():
+        runs = [r["final"] for _, r in sorted(records.get(row, {}).items()) if "ece" in r.get("final", {})]
+        if not runs:
+            continue
+        cells = []
+        for key, _, scale in GEOMETRY:
+            v = scale * np.array([f.get(key, np.nan) for f in runs], dtype=float)
+            cells.append(f"{v.mean():.3f} ± {v.std(ddof=1):.3f}" if len(v) > 1 else f"{v[0]:.3f} ± –")
+        lines.append(f"| {meta.label} | {' | '.join(cells)} | {len(runs)} |")
+    if not lines:
+        return None
+    head = " | ".join(name for _, name, _ in GEOMETRY)
+    return "\n".join([f"| Method | {head} | seeds |", "|---|" + "---|" * (len(GEOMETRY) + 1)] + lines)
+
+
 def commentary_ssl(records: Records) -> List[str]:
     """Issue 8's targets read off experiment 3 (paired by seed against CE only with
     the same evaluation: trained weights, or the weight average)."""

@@ -6,7 +6,8 @@ Expressions: ``confusion_matrix`` -> ``accuracy`` (Acc.), ``average_accuracy``
 ``class_direction_stats`` (compactness and separation of the normalised embeddings
 per class). AUs: ``au_counts`` (tp/fp/fn, masked labels ignored) -> ``f1_per_au``
 (eq. 8) -> ``avg_small`` / ``avg_full``. Stateful: ``ExpressionMetrics``,
-``CalibrationMetrics``, ``EmbeddingGeometry``, ``AUMetrics`` (``update``/``compute``/``reset``/``sync``). Reports: ``format_table1``,
+``CalibrationMetrics``, ``EmbeddingGeometry``, ``AUMetrics``
+(``update``/``compute``/``reset``/``sync``). Reports: ``format_table1``,
 ``format_table2``. Details: docs/metrics.md.
 """
 from distlm.metrics.au import SMALL_AUS, au_counts, avg_full, avg_small, f1_per_au, known_mask

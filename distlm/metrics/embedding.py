@@ -57,7 +57,7 @@ class EmbeddingGeometry(CountMetric):
         if embeddings.dim() != 2 or target.shape != embeddings.shape[:1]:
             raise ValueError(f"EmbeddingGeometry: embeddings must be (N, D) and target (N,), "
                              f"got {tuple(embeddings.shape)} and {tuple(target.shape)}")
-        keep = target != self.ignore_index if self.ignore_index is not None else torch.ones_like(target, dtype=torch.bool)
+        keep = target != self.ignore_index if self.ignore_index is not None else slice(None)
         e = F.normalize(embeddings.detach()[keep].double(), dim=1)
         y = target.detach()[keep].long()
         sums = torch.zeros(self.num_classes, e.shape[1], dtype=torch.float64, device=e.device).index_add_(0, y, e)

@@ -176,3 +176,23 @@ def test_balance_table_reads_lambda2_off_the_runs():
     assert len(lines) == 4  # header, rule, the two LM rows; CE has no λ2
     assert "| 0.200 | 0.300 | 0.300 | 86.00 | 2 |" in lines[2]
     assert "| 0.800 | 0.050 | 0.050 | 83.00 | 1 |" in lines[3]
+
+
+def test_geometry_table_reads_calibration_and_margin_off_the_runs():
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from fmnist_report import geometry_table
+
+    def final(ece, margin):
+        return {"final": {"acc": 0.8, "ece": ece, "nll": 0.5, "emb_compactness": 0.9,
+                          "emb_nearest_cos": 0.9 - margin, "emb_margin": margin}}
+
+    records = {"ssl_ce": {0: final(0.04, 0.2), 1: final(0.06, 0.4)},
+               "ssl_lm_flexmatch": {0: final(0.02, 0.6)},
+               "ssl_flexmatch": {0: {"final": {"acc": 0.85}}}}  # made before the metrics existed
+    lines = geometry_table(records).splitlines()
+    assert len(lines) == 4  # header, rule, CE and LM; the older record is left out
+    assert lines[2].startswith("| CE only") and "| 5.000 ± 1.414 |" in lines[2] and "| 0.300 ± 0.141 | 2 |" in lines[2]
+    assert "| 2.000 ± – |" in lines[3] and "| 0.600 ± – | 1 |" in lines[3]
+    assert geometry_table({"ssl_ce": {0: {"final": {"acc": 0.8}}}}) is None
