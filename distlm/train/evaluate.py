@@ -19,6 +19,17 @@ def unwrap(model: torch.nn.Module) -> torch.nn.Module:
     return getattr(model, "module", model)
 
 
+def embedding_dim(net: torch.nn.Module) -> int:
+    """``D`` of the model's ``(B, D)`` embedding: the input width of its head."""
+    fc = getattr(getattr(net, "head", None), "fc", None)
+    if isinstance(fc, torch.nn.Linear):
+        return fc.in_features
+    dim = getattr(getattr(net, "backbone", None), "out_dim", None)
+    if dim is None:
+        raise TypeError(f"{type(net).__name__}: cannot tell the embedding width (no head.fc, no backbone.out_dim)")
+    return int(dim)
+
+
 @torch.no_grad()
 def predict_batch(model: torch.nn.Module, images, norm: NormStats, device) -> Any:
     """``images (b, H, W, C) uint8`` → model output on ``device`` (eval mode)."""
@@ -45,7 +56,9 @@ def evaluate(model: torch.nn.Module, batches: Iterable[Dict[str, Any]], spec, no
     else:
         metric = ExpressionMetrics(spec.num_outputs, ignore_index=-1, device=device)
         calib = CalibrationMetrics(ignore_index=-1, device=device)
-        geometry = None  # sized by the first batch's embedding
+        # every worker declares the same state, even one whose test shard is empty:
+        # sync() below is a collective
+        geometry = EmbeddingGeometry(spec.num_outputs, embedding_dim(net), ignore_index=-1, device=device)
     embs, targets = [], []
     for b in batches:
         out = predict_batch(net, b["images"], norm, device)
@@ -56,8 +69,6 @@ def evaluate(model: torch.nn.Module, batches: Iterable[Dict[str, Any]], spec, no
             labels = torch.as_tensor(b["labels"]).to(device)
             metric.update(out.logits.float(), labels)
             calib.update(out.logits.float(), labels)
-            if geometry is None:
-                geometry = EmbeddingGeometry(spec.num_outputs, out.embedding.shape[1], ignore_index=-1, device=device)
             geometry.update(out.embedding.float(), labels)
         if collect_embeddings and sum(len(e) for e in embs) < collect_embeddings:
             embs.append(out.embedding.float().cpu())
@@ -69,10 +80,9 @@ def evaluate(model: torch.nn.Module, batches: Iterable[Dict[str, Any]], spec, no
         result.update({f"f1_AU{au:02d}": v for au, v in f1.items()})
     else:
         calib.sync()
+        geometry.sync()
         result.update(calib.compute())
-        if geometry is not None:
-            geometry.sync()
-            result.update({f"emb_{k}": v for k, v in geometry.compute().items()})
+        result.update({f"emb_{k}": v for k, v in geometry.compute().items()})
     net.train(was_training)
     if collect_embeddings and embs:
         result["embeddings"] = torch.cat(embs)[:collect_embeddings]
