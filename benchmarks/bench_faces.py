@@ -58,9 +58,7 @@ def ray_pipeline(paths: list, actors: int, detect_batch: int) -> tuple:
 
     from distlm.faces import CropOptions, add_face_crops
 
-    from distlm.ray_local import init_local
-
-    init_local(num_cpus=actors, include_dashboard=False, log_to_driver=False)
+    ray.init(address="local", num_cpus=actors, include_dashboard=False, log_to_driver=False)
     try:
         index = pa.table({"id": [os.path.basename(p) for p in paths], "path": paths})
         opts = CropOptions(detector="mtcnn", detect_batch=detect_batch)

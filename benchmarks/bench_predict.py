@@ -96,9 +96,7 @@ def main() -> int:
 
         loop("loop")  # measured again after the pipeline runs: the slower-machine drift shows
         items = expand_inputs(paths)
-        from distlm.ray_local import init_local
-
-        init_local(num_cpus=os.cpu_count(), include_dashboard=False)
+        ray.init(address="local", num_cpus=os.cpu_count(), include_dashboard=False)
         try:
             for n in args.actors:
                 t = time.perf_counter()

@@ -101,7 +101,6 @@ def read_jpeg(paths: List[Path], batch: int) -> Iterator[torch.Tensor]:
 
 def read_ray(pq_dir: Path, batch: int) -> Iterator[torch.Tensor]:
     import ray
-
     from distlm.data.loading.ray_adaptor import ArrowTrainCollate
 
     ds = ray.data.read_parquet(str(pq_dir), columns=["image", "label"])
@@ -165,9 +164,7 @@ def main() -> None:
         if args.ray_cpus:
             import ray
 
-            from distlm.ray_local import init_local
-
-            init_local(num_cpus=args.ray_cpus, include_dashboard=False, log_to_driver=False)
+            ray.init(num_cpus=args.ray_cpus, include_dashboard=False, log_to_driver=False)
             from ray.data import DataContext
 
             DataContext.get_current().enable_progress_bars = False

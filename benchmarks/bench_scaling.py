@@ -14,7 +14,6 @@ import tempfile
 import ray
 
 from distlm.config import load_job
-from distlm.ray_local import init_local
 from distlm.train.checkpoint import load_state
 from distlm.train.driver import build_trainer
 
@@ -40,7 +39,7 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=60)
     ap.add_argument("--batch", type=int, default=256)
     args = ap.parse_args()
-    init_local(include_dashboard=False, log_to_driver=False)
+    ray.init(address="local", include_dashboard=False, log_to_driver=False)
     rows = []
     with tempfile.TemporaryDirectory() as store:
         for n in [int(w) for w in args.workers.split(",")]:

@@ -35,7 +35,6 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from distlm.config import load_job  # noqa: E402
 from distlm.demo import apply_budget, job_path, run_in_process, run_on_ray  # noqa: E402
-from distlm.ray_local import init_local  # noqa: E402
 from fmnist_report import (EXP1, EXP2, EXP3, balance_table, commentary, commentary_ssl, figure_curves,  # noqa: E402
                            figure_embeddings, geometry_table, table1, table2, with_trained_weights)
 from fmnist_rows import EMBED_PAIR, QUICK_ROWS, ROWS, parse_rows  # noqa: E402
@@ -241,7 +240,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         import ray
 
         if not ray.is_initialized():
-            init_local(num_cpus=max(a.workers, os.cpu_count() or 1), include_dashboard=False, log_to_driver=False)
+            ray.init(address="local", num_cpus=max(a.workers, os.cpu_count() or 1), include_dashboard=False, log_to_driver=False)
     t0 = time.perf_counter()
     for row in a.row_list:
         for seed in a.seed_list:

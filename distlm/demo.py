@@ -26,7 +26,6 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 import numpy as np
 
 from distlm.config import load_job, spec_from_dict, spec_to_dict
-from distlm.ray_local import init_local
 
 JOBS = Path(__file__).resolve().parents[1] / "jobs"
 LABELLED_BATCH = 100      # global labelled images per step, every method
@@ -185,7 +184,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     os.makedirs(args.out, exist_ok=True)
     storage = tempfile.mkdtemp(prefix="distlm-demo-")
     if not ray.is_initialized():
-        init_local(num_cpus=max(args.workers, os.cpu_count() or 1), include_dashboard=False, log_to_driver=False)
+        ray.init(address="local", num_cpus=max(args.workers, os.cpu_count() or 1), include_dashboard=False,
+                 log_to_driver=False)
     records: Dict[str, Record] = {}
     for row in DEMO_ROWS:
         spec = apply_budget(load_job(job_path(f"fmnist/{row}.yaml")), args.steps, args.seed,

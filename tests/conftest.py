@@ -26,7 +26,5 @@ def _ray_down_at_exit():
 def ray_shared(_ray_down_at_exit):
     ray = pytest.importorskip("ray")
     if not ray.is_initialized():
-        from distlm.ray_local import init_local
-
-        init_local(num_cpus=4, include_dashboard=False, log_to_driver=False)
+        ray.init(address="local", num_cpus=4, include_dashboard=False, log_to_driver=False)
     return ray

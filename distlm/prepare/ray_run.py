@@ -10,7 +10,6 @@ import pyarrow.compute as pc
 
 from distlm.faces.ray_cropper import add_face_crops
 from distlm.prepare.options import PrepareOptions
-from distlm.ray_local import connect_or_start
 from distlm.prepare.slices import SLICE_COLUMN
 
 log = logging.getLogger(__name__)
@@ -22,15 +21,24 @@ def ray_session(address: Optional[str] = None, num_cpus: Optional[int] = None) -
 
     ``address``: None tries ``ray.init(address="auto")`` (a cluster started with
     ``ray start`` or ``RAY_ADDRESS``) and falls back to a new local instance;
-    ``"local"`` always starts a new local instance (on loopback:
-    :mod:`distlm.ray_local`); anything else is passed on.
+    ``"local"`` always starts a new local instance; anything else is passed on.
     """
     import ray
 
     if ray.is_initialized():
         yield
         return
-    connect_or_start(address, local=dict(num_cpus=num_cpus, include_dashboard=False))
+    local = dict(address="local", num_cpus=num_cpus, include_dashboard=False)
+    if address == "local":
+        ray.init(**local)
+    elif address:
+        ray.init(address=address)
+    else:
+        try:
+            ray.init(address="auto")
+            log.info("prepare: connected to the running Ray cluster")
+        except (ConnectionError, RuntimeError):
+            ray.init(**local)
     try:
         yield
     finally:

@@ -1,8 +1,8 @@
 """The driver: connect to Ray, build the ``TorchTrainer`` from the job spec, run it.
 
 Run on a cluster with ``ray job submit -- python -m distlm.train JOB.yaml`` (the
-driver joins the cluster through ``RAY_ADDRESS``), or locally, where a
-single-node Ray on loopback is started (:mod:`distlm.ray_local`). Re-running the same job (same
+driver joins the cluster through ``RAY_ADDRESS``), or locally, where
+``ray.init()`` starts a single-node Ray. Re-running the same job (same
 ``run.name`` and ``run.storage_path``) resumes from its latest checkpoint: Ray
 Train restores the run. ``--resume CHECKPOINT`` starts from a given checkpoint.
 """
@@ -13,7 +13,6 @@ import os
 from typing import Any, Dict, Optional
 
 from distlm.config import save_job, spec_to_dict
-from distlm.ray_local import connect_or_start
 from distlm.train.data import (check_sources, crops_norm, loader_kind, parquet_dataset, parquet_split,
                                sources, storage_options)
 from distlm.train.loop import train_loop_per_worker
@@ -146,7 +145,7 @@ def run(spec, resume: Optional[str] = None, address: Optional[str] = None):
     import ray
 
     if not ray.is_initialized():
-        connect_or_start(address, log_to_driver=True)
+        ray.init(address=address, log_to_driver=True)
     path = save_resolved_spec(spec)
     log.info("resolved spec saved to %s", path)
     return build_trainer(spec, resume).fit()

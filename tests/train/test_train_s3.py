@@ -19,7 +19,6 @@ from crop_helpers import CLASSES, USED, _job, image_tree  # noqa: E402
 
 from distlm.config import load_job  # noqa: E402
 from distlm.data.fs import resolve  # noqa: E402
-from distlm.ray_local import init_local  # noqa: E402
 
 pytestmark = pytest.mark.slow
 BUCKET = "distlm-e2e"
@@ -56,7 +55,7 @@ def s3_run(tmp_path_factory, s3_storage):  # noqa: F811
 
     if ray.is_initialized():  # the session's shared Ray: its workers lack this module's AWS_* environment
         ray.shutdown()
-    init_local(num_cpus=4, include_dashboard=False, log_to_driver=False)
+    ray.init(address="local", num_cpus=4, include_dashboard=False, log_to_driver=False)
     try:
         rc = prepare_main([_job(root / "raw.yaml", {**raw, **common}), "--output", f"{s3}/crops",
                            "--detector", "none"])
