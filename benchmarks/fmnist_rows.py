@@ -54,6 +54,8 @@ EXP3: Dict[str, Row] = {
     "ssl_lm_flexmatch_lambda_fixed": Row("fmnist/ssl/lm_flexmatch_lambda_fixed.yaml",
                                          "LM + FixMatch-style, FlexMatch τ, fixed λ2 = 1", "SSL"),
     "ssl_flexmatch": Row("fmnist/ssl/flexmatch.yaml", "FixMatch-style, FlexMatch τ (no LM)", "SSL"),
+    "ssl_lm_flexmatch_nearest": Row("fmnist/ssl/lm_flexmatch_nearest.yaml",
+                                    "LM (nearest-class push) + FixMatch-style, FlexMatch τ", "SSL"),
     "ssl_lm_flexmatch_mu2": Row("fmnist/ssl/lm_flexmatch_mu2.yaml", "LM + FixMatch-style, FlexMatch τ, μ = 2", "SSL"),
     "ssl_lm_flexmatch_mu2_teacher": Row("fmnist/ssl/lm_flexmatch_mu2_teacher.yaml",
                                         "LM + FixMatch-style, FlexMatch τ, μ = 2, EMA teacher", "SSL"),

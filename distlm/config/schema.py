@@ -63,6 +63,7 @@ class LossSpec:
     aux: Aux = "none"
     centroids: Centroids = "batch"        # lm only: where centroids come from
     membership: Literal["hard", "confidence", "labelled"] = "hard"  # lm: who builds the centroids, with what weight
+    push: Literal["mean", "nearest"] = "mean"  # lm: push from the mean of the other classes (paper) or the nearest
     ema_momentum: float = 0.9             # centroids: ema
     center_alpha: float = 0.5             # center/island: centre update rate
     island_lambda: float = 10.0           # island: weight of the pairwise cosine term

@@ -7,6 +7,11 @@ Per sample ``i`` with class ``j = y_i`` and ``P`` the classes that have a centro
 with ``x̂ = x/‖x‖`` and ``ĉ = c/‖c‖`` (centroids of *raw* embeddings, normalised,
 detached). The push term is 0 when ``|P| < 2``. All distances come from one
 ``(B, C)`` matrix ``‖x̂‖² + ‖ĉ‖² − 2·x̂ĉᵀ``: no loop and no ``B×C×D`` tensor.
+
+``push="nearest"`` (not the paper's) replaces the mean over the other classes by the
+nearest one, ``min_{k∈P, k≠j} ‖x̂_i − ĉ_k‖²``: the mean push is satisfied by a small
+*mean* cosine between classes even when two of them share a direction; the nearest
+push acts on exactly the class a sample is closest to confusing with its own.
 """
 from __future__ import annotations
 
@@ -66,11 +71,38 @@ class _LargeMarginFn(torch.autograd.Function):
         return grad, None, None, None
 
 
+def _nearest_push(x: torch.Tensor, labels: torch.Tensor, ch: torch.Tensor,
+                  present: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+    """``‖x̂_i − ĉ_j‖² − min_{k∈P, k≠j} ‖x̂_i − ĉ_k‖²`` per sample (autograd);
+    same arguments and returns as ``_LargeMarginFn``; push 0 when ``|P| < 2``."""
+    xh = normalize(x)
+    d2 = (xh * xh).sum(1)[:, None] + (ch * ch).sum(1)[None, :] - 2.0 * (xh @ ch.t())  # (B, C)
+    j = labels.clamp(min=0)
+    valid = (present[j] & (labels >= 0)).to(x.dtype)
+    pull = d2.gather(1, j[:, None]).squeeze(1)
+    others = present[None, :] & (torch.arange(ch.shape[0], device=x.device)[None, :] != j[:, None])  # (B, C)
+    nearest = d2.masked_fill(~others, float("inf")).min(dim=1).values
+    push = torch.where(others.any(dim=1), nearest, torch.zeros_like(nearest))
+    return (pull - push) * valid, valid
+
+
+# push term over the other classes -> per-sample function (x, labels, ĉ, present)
+PUSHES = {"mean": _LargeMarginFn.apply, "nearest": _nearest_push}
+
+
+def check_push(push: str) -> str:
+    """``push`` if it names a registered push term, else a ``ValueError`` listing them."""
+    if push not in PUSHES:
+        raise ValueError(f"push must be one of {sorted(PUSHES)}, got {push!r}")
+    return push
+
+
 def large_margin_per_sample(
     x: torch.Tensor,
     labels: torch.Tensor,
     centroids: torch.Tensor,
     present: Optional[torch.Tensor] = None,
+    push: str = "mean",
 ) -> Tuple[torch.Tensor, torch.Tensor]:
     """Per-sample large-margin loss and validity.
 
@@ -79,14 +111,16 @@ def large_margin_per_sample(
         labels: ``(B,)`` long class ids, ``-1`` for none.
         centroids: ``(C, D)`` raw centroids (normalised and detached here).
         present: ``(C,)`` bool, classes that have a centroid (all when None).
+        push: ``mean`` (eq. 3: the mean over the other classes) | ``nearest``.
     Returns:
         ``loss (B,)`` and ``valid (B,)`` (float 0/1): a sample counts when it has a
         class and that class has a centroid.
     """
+    check_push(push)
     C = centroids.shape[0]
     present = torch.ones(C, dtype=torch.bool, device=x.device) if present is None else present.to(x.device)
     ch = normalize(centroids.detach().to(x.dtype)) * present[:, None]
-    return _LargeMarginFn.apply(x, labels, ch, present)
+    return PUSHES[push](x, labels, ch, present)
 
 
 def large_margin(
@@ -96,6 +130,7 @@ def large_margin(
     present: Optional[torch.Tensor] = None,
     weights: Optional[torch.Tensor] = None,
     reduction: str = "mean",
+    push: str = "mean",
 ) -> torch.Tensor:
     """Large-margin loss (eq. 3) against user-given centroids.
 
@@ -105,6 +140,7 @@ def large_margin(
         present: ``(C,)`` bool mask of classes that have a centroid.
         weights: optional ``(B,)`` per-sample weights.
         reduction: ``mean`` (over counted samples) | ``sum`` | ``none``.
+        push: ``mean`` (the paper) | ``nearest`` (the closest other class).
     Returns:
         A scalar in ``[-4, 4]`` for ``mean`` (``(B,)`` for ``none``).
 
@@ -114,7 +150,7 @@ def large_margin(
         tensor(-2.)
     """
     check_inputs(x, labels, centroids.shape[0])
-    loss, valid = large_margin_per_sample(x, labels.to(x.device), centroids, present)
+    loss, valid = large_margin_per_sample(x, labels.to(x.device), centroids, present, push)
     w = valid if weights is None else valid * weights.to(valid)
     return reduce_loss(loss, w, reduction)
 
@@ -131,6 +167,7 @@ class LargeMarginLoss(EmbeddingLoss):
         num_classes: ``C``.
         centroids: strategy name (``batch`` | ``ema`` | ``epoch``) or an instance.
         reduction: ``mean`` | ``sum`` | ``none``.
+        push: ``mean`` (eq. 3) | ``nearest`` (push from the closest other centroid).
         **centroid_kwargs: passed to the strategy (e.g. ``momentum=0.9`` for ema).
 
     Example:
@@ -139,8 +176,9 @@ class LargeMarginLoss(EmbeddingLoss):
     """
 
     def __init__(self, num_classes: int, centroids="batch", reduction: str = "mean",
-                 sync: bool = True, group: Optional[object] = None, **centroid_kwargs):
+                 sync: bool = True, group: Optional[object] = None, push: str = "mean", **centroid_kwargs):
         super().__init__(num_classes, reduction, sync, group)
+        self.push = check_push(push)
         if isinstance(centroids, str):
             centroids = create_centroids(centroids, num_classes=num_classes, group=group, **centroid_kwargs)
         self.centroids = centroids
@@ -167,7 +205,7 @@ class LargeMarginLoss(EmbeddingLoss):
             cents, present = self.centroids(embeddings, c_labels, member)
         else:
             cents, present = self.centroids.centroids, self.centroids.present
-        loss, valid = large_margin_per_sample(embeddings, labels, cents, present)
+        loss, valid = large_margin_per_sample(embeddings, labels, cents, present, self.push)
         w = valid if weights is None else valid * weights.to(valid)
         return reduce_loss(loss, w, self.reduction, self.sync, self.group)
 

@@ -103,7 +103,8 @@ class Objective(nn.Module):
     def _build_aux(self, spec) -> nn.Module:
         loss = spec.loss
         kwargs = {
-            "lm": dict(centroids=loss.centroids, **({"momentum": loss.ema_momentum} if loss.centroids == "ema" else {})),
+            "lm": dict(centroids=loss.centroids, push=loss.push,
+                       **({"momentum": loss.ema_momentum} if loss.centroids == "ema" else {})),
             "center": dict(alpha=loss.center_alpha),
             "island": dict(alpha=loss.center_alpha, island_lambda=loss.island_lambda),
         }[self.aux_name]

@@ -12,7 +12,8 @@ from distlm.losses import create_loss
 from net_helpers import free_port
 
 CASES = [("lm", dict(centroids="batch")), ("lm", dict(centroids="ema", momentum=0.8)),
-         ("lm", dict(centroids="epoch")), ("center", dict(alpha=0.5)),
+         ("lm", dict(centroids="epoch")), ("lm", dict(centroids="ema", momentum=0.8, push="nearest")),
+         ("center", dict(alpha=0.5)),
          ("island", dict(alpha=0.5, island_lambda=0.1))]
 STEPS, B, D_IN, D, C = 4, 16, 6, 4, 4
 
@@ -75,7 +76,7 @@ def outputs(tmp_path_factory):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("ci", range(len(CASES)), ids=[f"{n}-{k.get('centroids', '')}" for n, k in CASES])
+@pytest.mark.parametrize("ci", range(len(CASES)), ids=[f"{n}-{k.get('centroids', '')}{'-' + k['push'] if 'push' in k else ''}" for n, k in CASES])
 def test_two_ranks_equal_one_process(outputs, ci):
     single, r0, r1 = outputs
     keys = [k for k in single if k.startswith(f"{ci}/")]

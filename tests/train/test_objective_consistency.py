@@ -114,3 +114,19 @@ def test_aus_soft_membership_weighs_by_the_formula_score():
         expected = (conf[m, None] * emb[m]).sum(0) / conf[m].sum()
         torch.testing.assert_close(cents[k], expected, rtol=1e-5, atol=1e-6)
     assert res.selflabel_kept == pytest.approx(float(keep.float().mean()))
+
+
+def test_loss_push_nearest_reaches_the_lm_term():
+    """``loss.push: nearest`` in the job spec gives the nearest-push LM value, which
+    differs from the paper's mean push on the same inputs."""
+    emb, logits, weak = _inputs(seed=1)
+    batch = _batch([0, 1, 2, 3])
+    lms = {}
+    for push in ("mean", "nearest"):
+        spec = job("fmnist/ssl/lm_flexmatch_nearest.yaml", f"loss.push={push}", "loss.weighting.warmup_steps=0")
+        res = Objective(spec, num_classes=10)(emb, logits, batch, step=5, selflabel_logits=weak)
+        lms[push] = res.terms["loss_aux"]
+        assert res.terms["lambda2"] == pytest.approx(0.5)  # the tiny overrides fix λ2 = 0.5
+    assert lms["nearest"] > lms["mean"] + 1e-4, lms
+    with pytest.raises(SpecError, match="push"):
+        job("fmnist/ssl/lm_flexmatch_nearest.yaml", "loss.push=hardest")

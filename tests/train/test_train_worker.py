@@ -96,6 +96,7 @@ SSL_OPTIONS = {
     "weak-strong": ("selflabel.strong_augment=strong", "train.augment=flip"),
     "soft-centroids": ("loss.membership=confidence",),
     "labelled-centroids": ("loss.membership=labelled",),
+    "nearest-push": ("loss.push=nearest",),
     "fixmatch": ("loss.aux=fixmatch", "selflabel.threshold=0.5", "selflabel.strong_augment=strong"),
 }
 
