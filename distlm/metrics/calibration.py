@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from distlm.metrics.ignore import drop_ignored
 from distlm.metrics.state import CountMetric
 
 
@@ -23,9 +24,9 @@ def calibration_counts(logits: Tensor, target: Tensor, n_bins: int = 15,
     if logits.dim() != 2 or target.shape != logits.shape[:1]:
         raise ValueError(f"calibration_counts: logits must be (N, C) and target (N,), "
                          f"got {tuple(logits.shape)} and {tuple(target.shape)}")
-    keep = target != ignore_index if ignore_index is not None else torch.ones_like(target, dtype=torch.bool)
-    logp = F.log_softmax(logits[keep].double(), dim=1)
-    y = target[keep].long()
+    y, logits = drop_ignored(target, ignore_index, logits)
+    logp = F.log_softmax(logits.double(), dim=1)
+    y = y.long()
     conf, pred = logp.exp().max(dim=1)
     # a bin per [k/B, (k+1)/B); confidence 1.0 goes to the last bin
     b = (conf * n_bins).long().clamp_(max=n_bins - 1)

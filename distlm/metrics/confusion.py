@@ -10,6 +10,8 @@ from typing import Optional
 import torch
 from torch import Tensor
 
+from distlm.metrics.ignore import drop_ignored
+
 
 def _check_labels(x: Tensor, name: str, num_classes: int) -> None:
     if x.dtype.is_floating_point or x.dtype.is_complex or x.dtype == torch.bool:
@@ -46,9 +48,7 @@ def confusion_matrix(
             f"confusion_matrix: expected preds and target of the same shape (N,), "
             f"got {tuple(preds.shape)} and {tuple(target.shape)}"
         )
-    if ignore_index is not None:
-        keep = target != ignore_index
-        preds, target = preds[keep], target[keep]
+    target, preds = drop_ignored(target, ignore_index, preds)
     _check_labels(preds, "preds", num_classes)
     _check_labels(target, "target", num_classes)
     flat = target.long() * num_classes + preds.long()

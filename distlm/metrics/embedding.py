@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from distlm.metrics.ignore import drop_ignored
 from distlm.metrics.state import CountMetric
 
 
@@ -57,9 +58,9 @@ class EmbeddingGeometry(CountMetric):
         if embeddings.dim() != 2 or target.shape != embeddings.shape[:1]:
             raise ValueError(f"EmbeddingGeometry: embeddings must be (N, D) and target (N,), "
                              f"got {tuple(embeddings.shape)} and {tuple(target.shape)}")
-        keep = target != self.ignore_index if self.ignore_index is not None else slice(None)
-        e = F.normalize(embeddings.detach()[keep].double(), dim=1)
-        y = target.detach()[keep].long()
+        y, e = drop_ignored(target.detach(), self.ignore_index, embeddings.detach())
+        e = F.normalize(e.double(), dim=1)
+        y = y.long()
         sums = torch.zeros(self.num_classes, e.shape[1], dtype=torch.float64, device=e.device).index_add_(0, y, e)
         counts = torch.zeros(self.num_classes, dtype=torch.float64, device=e.device).index_add_(
             0, y, torch.ones_like(y, dtype=torch.float64))

@@ -19,17 +19,6 @@ def unwrap(model: torch.nn.Module) -> torch.nn.Module:
     return getattr(model, "module", model)
 
 
-def embedding_dim(net: torch.nn.Module) -> int:
-    """``D`` of the model's ``(B, D)`` embedding: the input width of its head."""
-    fc = getattr(getattr(net, "head", None), "fc", None)
-    if isinstance(fc, torch.nn.Linear):
-        return fc.in_features
-    dim = getattr(getattr(net, "backbone", None), "out_dim", None)
-    if dim is None:
-        raise TypeError(f"{type(net).__name__}: cannot tell the embedding width (no head.fc, no backbone.out_dim)")
-    return int(dim)
-
-
 @torch.no_grad()
 def predict_batch(model: torch.nn.Module, images, norm: NormStats, device) -> Any:
     """``images (b, H, W, C) uint8`` → model output on ``device`` (eval mode)."""
@@ -58,7 +47,7 @@ def evaluate(model: torch.nn.Module, batches: Iterable[Dict[str, Any]], spec, no
         calib = CalibrationMetrics(ignore_index=-1, device=device)
         # every worker declares the same state, even one whose test shard is empty:
         # sync() below is a collective
-        geometry = EmbeddingGeometry(spec.num_outputs, embedding_dim(net), ignore_index=-1, device=device)
+        geometry = EmbeddingGeometry(spec.num_outputs, net.embedding_dim, ignore_index=-1, device=device)
     embs, targets = [], []
     for b in batches:
         out = predict_batch(net, b["images"], norm, device)

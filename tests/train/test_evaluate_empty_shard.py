@@ -14,7 +14,7 @@ import torch.multiprocessing as mp
 
 from distlm.data.loading import NormStats
 from distlm.models import build_model
-from distlm.train.evaluate import embedding_dim, evaluate
+from distlm.train.evaluate import evaluate
 from net_helpers import free_port
 
 SPEC = SimpleNamespace(scenario="ssl", num_outputs=3)
@@ -44,7 +44,8 @@ def _worker(rank: int, port: int, out_dir: str) -> None:
 
 
 def test_embedding_dim_is_the_head_input() -> None:
-    assert embedding_dim(_model()) == 16
+    net = _model()
+    assert net.embedding_dim == net.head.fc.in_features == 16
 
 
 @pytest.mark.slow
