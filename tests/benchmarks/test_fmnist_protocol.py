@@ -102,12 +102,13 @@ def test_quick_driver_runs_end_to_end(tmp_path, monkeypatch):
 
 @pytest.mark.slow
 def test_demo_runs_on_a_local_ray(ray_shared, tmp_path, capsys):
-    """`make demo`'s program (``distlm.demo.main``): two 2-worker TorchTrainers, here on
-    the session's shared local Ray (the demo starts its own when none is running)."""
+    """`make demo`'s program (``distlm.demo.main``): two TorchTrainers, here on the
+    session's shared local Ray (the demo starts its own when none is running), with one
+    worker each to keep CI short (2-worker Ray Train runs: tests/train/test_train_ray.py)."""
     from distlm import demo
 
     out = tmp_path / "demo"
-    assert demo.main(["--steps", "2", "--out", str(out)]) == 0
+    assert demo.main(["--steps", "2", "--workers", "1", "--out", str(out)]) == 0
     stdout = capsys.readouterr().out
     assert "| CE only (1,000 labels) |" in stdout and "| LM-SSL, EMA centroids" in stdout
     for name in ("embedding-ce.png", "embedding-lm_ssl_ema.png", "training-ce.png", "results.md"):
