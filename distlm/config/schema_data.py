@@ -50,6 +50,7 @@ class DataSpec:
     channels: int = 3
     labels_per_class: Optional[int] = None   # fmnist protocol: N labelled per class
     unlabelled_ratio: float = 1.0            # unlabelled samples per labelled one in a batch
+    shuffle_buffer: int = 1024               # ray loader: rows of each worker's shuffle buffer (0: none)
     au_ids: List[int] = field(default_factory=list)        # aus scenario: annotated AUs
     class_names: List[str] = field(default_factory=list)   # expressions scenario
     storage: StorageSpec = field(default_factory=StorageSpec)

@@ -31,7 +31,8 @@ def _positive(spec: JobSpec) -> Iterator[Problem]:
         if opt is not None and opt <= 0:
             yield key, f"must be > 0 or null, got {opt!r}"
     for key, value in [
-        ("data.unlabelled_ratio", spec.data.unlabelled_ratio), ("optim.weight_decay", spec.optim.weight_decay),
+        ("data.unlabelled_ratio", spec.data.unlabelled_ratio), ("data.shuffle_buffer", spec.data.shuffle_buffer),
+        ("optim.weight_decay", spec.optim.weight_decay),
         ("train.eval_every", spec.train.eval_every), ("train.log_every", spec.train.log_every),
         ("run.checkpoint_every", spec.run.checkpoint_every), ("run.max_failures", spec.run.max_failures),
         ("loss.weighting.lambda1", spec.loss.weighting.lambda1),

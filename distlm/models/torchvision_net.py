@@ -3,13 +3,16 @@
 Built with ``weights=None`` (never downloads); its last ``nn.Linear`` (the
 classifier) is replaced by ``nn.Identity`` so the backbone returns the penultimate
 features (B, D). Models whose classifier is not a Linear (e.g. squeezenet) are refused.
+
+``torchvision`` is imported on first use, not with the registry: it costs ~4 s per
+process on 2 cores (it pulls in ``torch._dynamo``), paid by every Ray worker that
+imports the models even when the job's backbone is ``small_cnn`` or ``alexnet``.
 """
 from __future__ import annotations
 
 from typing import List, Optional, Tuple
 
 import torch
-import torchvision
 from torch import nn
 
 from distlm.models.registry import MODELS
@@ -17,6 +20,8 @@ from distlm.models.registry import MODELS
 
 def torchvision_archs() -> List[str]:
     """Names of torchvision's classification models (``torchvision.models``)."""
+    import torchvision
+
     return sorted(torchvision.models.list_models(module=torchvision.models))
 
 
@@ -44,6 +49,8 @@ class TorchvisionBackbone(nn.Module):
         if arch in ("inception_v3", "googlenet"):
             kwargs.setdefault("aux_logits", False)
             kwargs.setdefault("init_weights", True)
+        import torchvision
+
         net = torchvision.models.get_model(arch, weights=None, **kwargs)
         self.net, width = _strip_classifier(net, arch)
         # 1 channel: repeat to RGB; other counts: a learnt 1x1 mixing to 3.

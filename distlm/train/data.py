@@ -215,7 +215,7 @@ def make_loader(spec, rank: int, world: int, device, norm: NormStats, memory: Op
     if memory is not None:
         return make_memory_loader(memory.labelled, lspec, unlabelled=memory.unlabelled if ratio else None,
                                   pipeline=pipe)
-    return make_ray_loader(lspec, pipeline=pipe)
+    return make_ray_loader(lspec, pipeline=pipe, shuffle_buffer=spec.data.shuffle_buffer or None)
 
 
 def test_batches(memory: Optional[MemoryData], rank: int, world: int, batch_size: int = 512,

@@ -74,10 +74,11 @@ def ray_datasets(spec, with_unlabelled: bool) -> Optional[Dict[str, Any]]:
     deterministic block order (``preserve_order``)."""
     if loader_kind(spec) != "ray":
         return None
-    from distlm.data.loading.ray_adaptor import deterministic_data_context
+    from distlm.data.loading.ray_adaptor import deterministic_data_context, driver_listed_parquet
 
     check_sources(spec)
     deterministic_data_context()
+    driver_listed_parquet()
     return {side: crops_dataset(spec, src, side) for side, src in sources(spec)
             if side != "unlabelled" or with_unlabelled}
 

@@ -95,6 +95,7 @@ def test_scientific_notation_is_a_float(tmp_path: Path) -> None:
      "selflabel.enabled: true"),
     ({"selflabel": {"threshold": 1.5}}, "selflabel.threshold", "[0, 1]"),
     ({"train": {"epochs": 0}}, "train.epochs", "must be > 0"),
+    ({"data": {"shuffle_buffer": -1}}, "data.shuffle_buffer", "must be >= 0"),
     ({"data": {"class_names": ["a", "a"]}}, "data.class_names", "duplicates"),
     ({"loss": {"ema_momentum": 1.0}}, "loss.ema_momentum", "[0, 1)"),
     ({"train": {"weight_average": 1.0}}, "train.weight_average", "[0, 1) or null"),

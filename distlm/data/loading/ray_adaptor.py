@@ -56,6 +56,25 @@ def get_train_shard(name: str) -> Any:
     return ray.train.get_dataset_shard(name)
 
 
+def driver_listed_parquet() -> None:
+    """Read Parquet through Ray Data's V1 datasource: footers read on the driver.
+
+    Since Ray 2.5x, ``read_parquet`` defaults to the V2 datasource, which lists files
+    through a pool of 32 ``FooterReader`` actors started on every execution of the
+    dataset, i.e. every epoch of every training side and every evaluation: ~8 s of
+    process start-up per read on 2 cores, where V1 takes ~0.4 s
+    (``benchmarks/bench_parquet_listing.py``, docs/benchmarks.md). Crop shards are
+    few and large (thousands of images each), so reading their footers on the driver
+    costs nothing. Call on the driver before ``read_parquet``; a no-op on Ray versions
+    without the switch.
+    """
+    from ray.data import DataContext
+
+    ctx = DataContext.get_current()
+    if hasattr(ctx, "use_datasource_v2"):
+        ctx.use_datasource_v2 = False
+
+
 def deterministic_data_context() -> None:
     """Make block order, hence shard contents, reproducible (Ray Data's ``preserve_order``).
 
