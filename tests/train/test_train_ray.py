@@ -1,15 +1,17 @@
 """The trainer through Ray Train (TorchTrainer, gloo, CPU workers). One Ray
-session and four short runs for the module, each checked for several things:
+session and three short Ray runs for the module (each costs ~35 s of worker start-up
+on 2 cores, so what needs no Ray runs in this process), each checked for several things:
 
 * ``straight``: 2 workers, 2 epochs, Prometheus on — checkpoint, metrics,
   evaluation history, resolved spec, and the metrics endpoint during the run;
   its epoch-1 checkpoint is ``first``;
 * ``resumed``: ``first`` + ``--resume`` to 2 epochs — equal to ``straight`` bit for bit;
-* ``single``: 1 worker with the whole batch, 1 epoch — equal to ``first``
-  (2 workers with half the batch each) to 1e-5;
-* ``supervised`` (CE + LM on the labels only) and ``transfer`` (attributes through
-  the ``fmnist_attributes`` formulas), 2 workers: each lowers its loss and
-  ``distlm.evaluate`` writes its metrics and plots.
+* ``transfer`` (attributes through the ``fmnist_attributes`` formulas), 2 workers;
+* in this process, no Ray: ``single``, 1 worker with the whole batch for 1 epoch —
+  equal to ``first`` (2 Ray workers with half the batch each) to 1e-5; and
+  ``supervised`` (CE + LM on the labels only), 2 epochs, checkpointed by hand.
+  ``supervised`` and ``transfer`` each lower their loss and ``distlm.evaluate``
+  writes their metrics and plots.
 """
 import os
 import threading
@@ -19,7 +21,9 @@ import urllib.request
 import pytest
 import torch
 
-from distlm.train.checkpoint import load_state
+from distlm.telemetry.trainer import TrainerTelemetry
+from distlm.train.checkpoint import load_state, save_state
+from distlm.train.loop import Worker
 from distlm.train.driver import build_trainer, save_resolved_spec
 
 from net_helpers import free_port
@@ -41,6 +45,7 @@ def runs(ray_shared, tmp_path_factory):
         result = build_trainer(spec, resume).fit()
         assert result.error is None, result.error
         out[name] = result
+        out[f"{name}_ckpt"] = result.checkpoint.path
         out[f"{name}_state"] = load_state(result.checkpoint.path)
 
     port = free_port()   # chosen now, not at collection: minutes of other tests could take it
@@ -51,10 +56,21 @@ def runs(ray_shared, tmp_path_factory):
     first = _checkpoint_of_epoch(out["straight"], 1)
     out["first_state"] = load_state(first)
     fit("resumed", "train.epochs=2", resume=first)
-    fit("single", "train.epochs=1", "scaling.num_workers=1")
-    fit("supervised", "train.epochs=2", base=("fmnist/ce_lm.yaml", "scaling.num_workers=2"))
     fit("transfer", "train.epochs=2", base=("fmnist/attributes/lm.yaml", "scaling.num_workers=2"))
+    out["single_state"] = _in_process(job(*BASE, "train.epochs=1", "scaling.num_workers=1")).state()
+    spec = job("fmnist/ce_lm.yaml", "train.epochs=2")
+    ckpt = str(tmp_path_factory.mktemp("supervised"))
+    save_state(ckpt, _in_process(spec).state())
+    out.update(supervised_job=spec, supervised_ckpt=ckpt, supervised_state=load_state(ckpt))
     yield out
+
+
+def _in_process(spec) -> Worker:
+    """``spec`` trained for its epochs in this process (one worker, no Ray)."""
+    w = Worker(spec)
+    while w.epoch < spec.train.epochs:
+        w.run_epoch(TrainerTelemetry(False))
+    return w
 
 
 def _checkpoint_of_epoch(result, epoch: int) -> str:
@@ -125,7 +141,7 @@ def test_scenarios_learn_and_evaluate_with_plots(runs, name, tmp_path):
     state = runs[f"{name}_state"]
     losses = state["history"]["loss_supervised"]
     assert sum(losses[-3:]) / 3 < sum(losses[:2]) / 2, losses
-    res = evaluate_checkpoint(runs[name].checkpoint.path, runs[f"{name}_job"], str(tmp_path))
+    res = evaluate_checkpoint(runs[f"{name}_ckpt"], runs[f"{name}_job"], str(tmp_path))
     key = "avg_full" if name == "transfer" else "acc"
     assert 0.0 <= res["row"][key] <= 1.0
     for path in res["files"].values():
