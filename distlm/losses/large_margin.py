@@ -31,6 +31,21 @@ def normalize(x: torch.Tensor, eps: float = EPS) -> torch.Tensor:
     return x / x.norm(dim=1, keepdim=True).clamp(min=eps)
 
 
+def _sq_distances(sq_x: torch.Tensor, cos: torch.Tensor, ch: torch.Tensor) -> torch.Tensor:
+    """``‖x̂_i − ĉ_k‖² (B, C)`` from ``‖x̂_i‖² (B,)``, ``x̂·ĉᵀ (B, C)`` and ``ĉ (C, D)``
+    (``‖ĉ_k‖²`` is 1 for present classes, 0 for absent ones)."""
+    return sq_x[:, None] + (ch * ch).sum(1)[None, :] - 2.0 * cos
+
+
+def _own_class(d2: torch.Tensor, labels: torch.Tensor,
+               present: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``j (B,)`` (labels, −1 read as 0), ``valid (B,)`` (float 0/1: labelled and the
+    class has a centroid) and the pull term ``d2[i, j_i] (B,)``."""
+    j = labels.clamp(min=0)
+    valid = (present[j] & (labels >= 0)).to(d2.dtype)
+    return j, valid, d2.gather(1, j[:, None]).squeeze(1)
+
+
 class _LargeMarginFn(torch.autograd.Function):
     """Eq. 3 per sample with its exact gradient written out (eq. 5, exact Jacobian).
 
@@ -45,15 +60,10 @@ class _LargeMarginFn(torch.autograd.Function):
         n = torch.linalg.vector_norm(x, dim=1)
         nc = n.clamp(min=EPS)
         cos = (x @ ch.t()) / nc[:, None]  # (B, C) = x̂·ĉ
-        q = (n / nc) ** 2  # ‖x̂‖², 1 unless ‖x‖ < eps
-        cc = (ch * ch).sum(1)  # ‖ĉ‖², 1 for present classes, 0 otherwise
-        d2 = q[:, None] + cc[None, :] - 2.0 * cos
-        has_label = labels >= 0
-        j = labels.clamp(min=0)
-        valid = (present[j] & has_label).to(x.dtype)
+        d2 = _sq_distances((n / nc) ** 2, cos, ch)  # ‖x̂‖² is 1 unless ‖x‖ < eps
+        j, valid, pull = _own_class(d2, labels, present)
         p = present.to(x.dtype)
         n_push = p.sum() - 1.0  # |P| - 1 (own class is in P for every valid sample)
-        pull = d2.gather(1, j[:, None]).squeeze(1)
         coef = 1.0 / n_push.clamp(min=1.0) * (n_push > 0)
         push = (d2 @ p - pull) * coef
         ctx.save_for_backward(x, nc, cos, ch, j, valid, p, coef)
@@ -76,10 +86,8 @@ def _nearest_push(x: torch.Tensor, labels: torch.Tensor, ch: torch.Tensor,
     """``‖x̂_i − ĉ_j‖² − min_{k∈P, k≠j} ‖x̂_i − ĉ_k‖²`` per sample (autograd);
     same arguments and returns as ``_LargeMarginFn``; push 0 when ``|P| < 2``."""
     xh = normalize(x)
-    d2 = (xh * xh).sum(1)[:, None] + (ch * ch).sum(1)[None, :] - 2.0 * (xh @ ch.t())  # (B, C)
-    j = labels.clamp(min=0)
-    valid = (present[j] & (labels >= 0)).to(x.dtype)
-    pull = d2.gather(1, j[:, None]).squeeze(1)
+    d2 = _sq_distances((xh * xh).sum(1), xh @ ch.t(), ch)
+    j, valid, pull = _own_class(d2, labels, present)
     others = present[None, :] & (torch.arange(ch.shape[0], device=x.device)[None, :] != j[:, None])  # (B, C)
     nearest = d2.masked_fill(~others, float("inf")).min(dim=1).values
     push = torch.where(others.any(dim=1), nearest, torch.zeros_like(nearest))

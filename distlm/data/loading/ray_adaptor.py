@@ -63,7 +63,7 @@ def driver_listed_parquet() -> None:
     through a pool of 32 ``FooterReader`` actors started on every execution of the
     dataset, i.e. every epoch of every training side and every evaluation: ~8 s of
     process start-up per read on 2 cores, where V1 takes ~0.4 s
-    (``benchmarks/bench_parquet_listing.py``, docs/benchmarks.md). Crop shards are
+    (``benchmarks/bench_parquet_passes.py``, docs/benchmarks.md). Crop shards are
     few and large (thousands of images each), so reading their footers on the driver
     costs nothing. Call on the driver before ``read_parquet``; a no-op on Ray versions
     without the switch.
