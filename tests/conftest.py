@@ -3,9 +3,9 @@
 ``ray_shared``: one local Ray instance (4 logical CPUs, no dashboard) shared by every
 test module that needs a plain single-node Ray: started by the first module that asks,
 kept for the next ones, shut down at the end of the session (starting Ray costs ~7 s
-on 2 cores). A module that needs a Ray of its own (e.g. one whose workers must inherit
-environment variables) shuts the shared one down first; the next module that asks
-starts it again. Multi-node tests start their clusters in subprocesses through
+on 2 cores). Its workers carry the loopback moto server's fake credentials
+(``net_helpers.MOTO_CREDENTIALS``, a job-level ``runtime_env``), so the S3 tests train
+on it too. Multi-node tests start their clusters in subprocesses through
 ``cluster/local.sh`` and never touch this one.
 """
 from __future__ import annotations
@@ -26,5 +26,8 @@ def _ray_down_at_exit():
 def ray_shared(_ray_down_at_exit):
     ray = pytest.importorskip("ray")
     if not ray.is_initialized():
-        ray.init(address="local", num_cpus=4, include_dashboard=False, log_to_driver=False)
+        from net_helpers import MOTO_CREDENTIALS
+
+        ray.init(address="local", num_cpus=4, include_dashboard=False, log_to_driver=False,
+                 runtime_env={"env_vars": dict(MOTO_CREDENTIALS)})
     return ray

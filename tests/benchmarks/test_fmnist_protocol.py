@@ -28,6 +28,22 @@ def _need_fmnist():
         pytest.fail(f"{FMNIST} missing: run `make data` (apt-get install dataset-fashion-mnist)")
 
 
+@pytest.fixture
+def short_test_set(monkeypatch):
+    """The in-process trainer reads only the first 1,000 of the 10k test images: a full
+    evaluation costs ~5 s on 2 cores, and these smoke runs (6-30 steps) only check the
+    plumbing; the split test above checks that the real test set is the official 10k."""
+    from distlm.train import data as train_data
+    from distlm.train import loop
+
+    def read_memory(spec, with_unlabelled):
+        memory = train_data.read_memory(spec, with_unlabelled)
+        short = train_data.with_test_head(memory, 1000)
+        return train_data.MemoryData(memory.labelled, memory.unlabelled, short.test)
+
+    monkeypatch.setattr(loop, "read_memory", read_memory)
+
+
 def _split(seed: int):
     table = read_index("fmnist", FMNIST, split="all", labels_per_class=100, seed=seed)[0]
     return {k: np.asarray(table.column(k).to_pylist()) for k in ("id", "domain", "split", "label")}
@@ -83,7 +99,7 @@ def test_unlabelled_labels_never_reach_the_model(job):
     assert moved  # training did change the weights
 
 
-def test_quick_driver_runs_end_to_end(tmp_path, monkeypatch):
+def test_quick_driver_runs_end_to_end(tmp_path, monkeypatch, short_test_set):
     monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
     monkeypatch.chdir(ROOT)
     driver = importlib.import_module("fmnist_experiments")
@@ -115,7 +131,7 @@ def test_demo_runs_on_a_local_ray(ray_shared, tmp_path, capsys):
         assert (out / name).stat().st_size > 100
 
 
-def test_weight_averaged_runs_also_give_the_plain_rows(tmp_path, monkeypatch):
+def test_weight_averaged_runs_also_give_the_plain_rows(tmp_path, monkeypatch, short_test_set):
     """One run of ``ssl_ce_avg`` evaluates the average and the trained weights; the
     trained weights equal a separate ``ssl_ce`` run (training ignores the average),
     and fill ``ssl_ce`` for seeds it lacks, without training it again."""
@@ -151,7 +167,7 @@ def test_a_disagreeing_plain_run_is_reported():
     assert records["ssl_ce"][1]["final"]["acc"] == 0.4 and records["ssl_ce"][1]["history"]["eval"] == []
 
 
-def test_in_process_run_reports_progress_at_each_intermediate_evaluation():
+def test_in_process_run_reports_progress_at_each_intermediate_evaluation(short_test_set):
     from distlm.demo import apply_budget, run_in_process
 
     spec = apply_budget(load_job(str(ROOT / "jobs/fmnist/ce.yaml")), steps=30, seed=0, eval_every=10)

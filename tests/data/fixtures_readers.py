@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Dict, Iterable, Iterator, Mapping
 
 import pytest
+from net_helpers import MOTO_CREDENTIALS
 
 JPEG = b"\xff\xd8\xff\xe0fake-jpeg\xff\xd9"
 
@@ -80,7 +81,7 @@ def s3_storage() -> Iterator[Dict[str, str]]:
     if not server.exists():
         pytest.skip("moto_server not installed (pip install 'moto[server]')")
     port = _free_port()
-    env = dict(os.environ, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing")
+    env = dict(os.environ, **MOTO_CREDENTIALS)
     proc = subprocess.Popen(
         [str(server), "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
@@ -89,8 +90,8 @@ def s3_storage() -> Iterator[Dict[str, str]]:
         _wait_listening(port, proc)
         yield {
             "endpoint_url": f"http://127.0.0.1:{port}",
-            "key": "testing",
-            "secret": "testing",
+            "key": MOTO_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            "secret": MOTO_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
             "region": "us-east-1",
         }
     finally:

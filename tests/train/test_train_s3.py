@@ -1,4 +1,4 @@
-"""S3 end to end on a loopback ``moto_server`` (issue 5), one Ray session, one run:
+"""S3 end to end on a loopback ``moto_server`` (issue 5), on the shared Ray session, one run:
 
 ``distlm.prepare`` reads the images of a job from ``s3://`` and writes its shards
 there; ``train`` reads the shards and writes checkpoints and the resolved spec to
@@ -11,7 +11,6 @@ import sys
 
 import numpy as np
 import pytest
-import ray
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data"))
 from fixtures_readers import s3_storage  # noqa: E402,F401  (fixture: moto_server on 127.0.0.1)
@@ -25,7 +24,7 @@ BUCKET = "distlm-e2e"
 
 
 @pytest.fixture(scope="module")
-def s3_run(tmp_path_factory, s3_storage):  # noqa: F811
+def s3_run(tmp_path_factory, s3_storage, ray_shared):  # noqa: F811
     from distlm.evaluate.run import evaluate_checkpoint
     from distlm.prepare.__main__ import main as prepare_main
     from distlm.train.driver import build_trainer, save_resolved_spec
@@ -53,9 +52,8 @@ def s3_run(tmp_path_factory, s3_storage):  # noqa: F811
                train={"epochs": 1, "batch_size": 12, "steps_per_epoch": 2, "eval_every": 1, "log_every": 100},
                run={"storage_path": f"{s3}/runs", "checkpoint_every": 1, "keep": 1})
 
-    if ray.is_initialized():  # the session's shared Ray: its workers lack this module's AWS_* environment
-        ray.shutdown()
-    ray.init(address="local", num_cpus=4, include_dashboard=False, log_to_driver=False)
+    # the shared Ray's workers carry the same (fake) credentials: tests/conftest.py
+    assert ray_shared.is_initialized()
     try:
         rc = prepare_main([_job(root / "raw.yaml", {**raw, **common}), "--output", f"{s3}/crops",
                            "--detector", "none"])
@@ -70,7 +68,6 @@ def s3_run(tmp_path_factory, s3_storage):  # noqa: F811
         yield {"fs": fs, "spec": spec, "spec_path": spec_path, "result": result, "ckpt": ckpt,
                "eval": evaluated, "root": root}
     finally:
-        ray.shutdown()
         for k, v in saved.items():
             if v is None:
                 os.environ.pop(k, None)
