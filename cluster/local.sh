@@ -19,6 +19,9 @@
 #                           other nodes get 0, so one host's GPUs are not counted N times
 #   DISTLM_START_TIMEOUT    seconds to wait for a node to come up (default 120)
 #   DISTLM_DOWN_GRACE       seconds between SIGTERM and SIGKILL in `down` (default 10)
+#   DISTLM_NODE_DEAD_S      a node that fails its GCS health check 3 times in a row, one
+#                           check every DISTLM_NODE_DEAD_S/3 s, is declared dead (default 3;
+#                           Ray's default is ~15 s, tuned for real networks, not loopback)
 #   DISTLM_PYTHON           python that has ray installed (default: .venv/bin/python of
 #                           this checkout, else python3)
 set -euo pipefail
@@ -29,6 +32,7 @@ CPUS="${DISTLM_CPUS_PER_NODE:-2}"
 STORE_MB="${DISTLM_OBJECT_STORE_MB:-512}"
 START_TIMEOUT="${DISTLM_START_TIMEOUT:-120}"
 DOWN_GRACE="${DISTLM_DOWN_GRACE:-10}"
+NODE_DEAD_S="${DISTLM_NODE_DEAD_S:-3}"
 if [[ -n "${DISTLM_PYTHON:-}" ]]; then PY="$DISTLM_PYTHON"
 elif [[ -x "$REPO/.venv/bin/python" ]]; then PY="$REPO/.venv/bin/python"
 else PY="$(command -v python3)"; fi
@@ -140,9 +144,14 @@ start_node() {  # STATE NAME TMPDIR ARGS...: start one `ray start --block` in it
   record_tree "$state" "$name" "$pid"
 }
 
+health_config() {  # the head's GCS health checks: 3 misses in DISTLM_NODE_DEAD_S seconds
+  echo "{\"health_check_period_ms\": $(( NODE_DEAD_S * 1000 / 3 )), \"health_check_failure_threshold\": 3}"
+}
+
 cmd_up() {
   local n="${1:-2}"
   [[ "$n" =~ ^[1-9][0-9]*$ ]] || die "up: N must be a positive integer, got '$n'"
+  [[ "$NODE_DEAD_S" =~ ^[1-9][0-9]*$ ]] || die "DISTLM_NODE_DEAD_S must be a positive integer, got '$NODE_DEAD_S'"
   [[ -x "$RAY" ]] || die "no ray executable next to $PY (set DISTLM_PYTHON)"
   local state; state="$(state_dir)"
   if [[ -f "$state/nodes.txt" ]] && cmd_alive_any "$state"; then
@@ -174,7 +183,8 @@ cmd_up() {
   fi
   start_node "$state" n0 "$tmproot/n0" --head --port "${ports[0]}" "${head_gpus[@]}" \
     --include-dashboard=true --dashboard-host 127.0.0.1 --dashboard-port "${ports[1]}" \
-    --ray-client-server-port "${ports[2]}" || { cmd_down; die "head node failed to start"; }
+    --ray-client-server-port "${ports[2]}" --system-config "$(health_config)" \
+    || { cmd_down; die "head node failed to start"; }
   local i
   for (( i = 1; i < n; i++ )); do
     start_node "$state" "n$i" "$tmproot/n$i" --address "$gcs" "${worker_gpus[@]}" \

@@ -181,6 +181,8 @@ def test_bad_arguments_are_refused(tmp_path: Path) -> None:
     env = {**os.environ, "DISTLM_CLUSTER_DIR": str(tmp_path / "s")}
     bad = _run(["bash", str(SCRIPT), "up", "zero"], env, timeout=30)
     assert bad.returncode == 2 and "positive integer" in bad.stderr
+    slow = _run(["bash", str(SCRIPT), "up", "1"], {**env, "DISTLM_NODE_DEAD_S": "0.5"}, timeout=30)
+    assert slow.returncode == 2 and "DISTLM_NODE_DEAD_S must be a positive integer, got '0.5'" in slow.stderr
     assert _run(["bash", str(SCRIPT), "frobnicate"], env, timeout=30).returncode == 2
     empty = _run(["bash", str(SCRIPT), "status"], env, timeout=30)
     assert empty.returncode == 3 and "no cluster" in empty.stdout
