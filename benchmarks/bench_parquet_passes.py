@@ -5,7 +5,7 @@ footers read by a pool of ``FooterReader`` actors started for every execution).
 The training loader executes each dataset once per epoch per side, and every
 evaluation executes the test set again, so the fixed cost of one execution is paid
 every epoch. Shards are written as ``prepare`` writes them (``fixed_size_binary``
-image column); each pass reads them whole with ``iter_torch_batches``. Rounds are
+image column); each pass reads them whole in Arrow batches (``iter_batches``). Rounds are
 interleaved (V1, V2, V1, ...) in one Ray session; the best and the median are kept.
 
     .venv/bin/python benchmarks/bench_parquet_passes.py --shards 1 8 --rows 256 --rounds 3
@@ -46,7 +46,7 @@ def one_pass(path: Path, v2: bool, batch: int) -> float:
     ray.data.DataContext.get_current().use_datasource_v2 = v2
     t0 = time.perf_counter()
     ds = ray.data.read_parquet(str(path), columns=["image", "label"])
-    n = sum(len(b["label"]) for b in ds.iter_torch_batches(batch_size=batch))
+    n = sum(b.num_rows for b in ds.iter_batches(batch_size=batch, batch_format="pyarrow"))
     seconds = time.perf_counter() - t0
     assert n == sum(pq.ParquetFile(p).metadata.num_rows for p in path.glob("*.parquet")), n
     return seconds
