@@ -193,10 +193,12 @@ def test_plain_instant_query_answers_at_the_last_scrape(scraped):
 
 
 def test_prepare_metrics_scraped(scraped):
+    # selected by job: the trainer's in-process exporter serves this test process's
+    # registry, which may hold prepare metrics of earlier in-process prepare tests
     prom = scraped["prom"]
-    inputs = _finite_series(prom, "distlm_prepare_inputs_total")
+    inputs = _finite_series(prom, 'distlm_prepare_inputs_total{job="distlm-prepare"}')
     assert {v for s in inputs.values() for _, v in s} == {float(N_IMAGES)}
     assert all(json.loads(k)["job"] == "distlm-prepare" for k in inputs)
-    slices = _finite_series(prom, "distlm_prepare_slices_total")
+    slices = _finite_series(prom, 'distlm_prepare_slices_total{job="distlm-prepare"}')
     assert {v for s in slices.values() for _, v in s} == {float(N_IMAGES)}  # --shard-size 1
     print(f"prepare: {len(next(iter(inputs.values())))} scrapes in {scraped['t_prep']:.1f}s")
