@@ -98,3 +98,18 @@ def test_torchvision_single_channel_input() -> None:
     model = create_model(name="torchvision:resnet18", num_outputs=10, in_channels=1, image_size=28).eval()
     with torch.no_grad():
         assert model(torch.randn(2, 1, 28, 28)).logits.shape == (2, 10)
+
+
+def test_the_training_worker_does_not_import_torchvision() -> None:
+    """torchvision (~4 s per process on 2 cores, through torch._dynamo) is imported only
+    when a ``torchvision:<arch>`` backbone is built, not by every Ray Train worker."""
+    import subprocess
+    import sys
+
+    code = ("import sys, distlm.models, distlm.train.loop, distlm.train.driver; "
+            "print('torchvision' in sys.modules); "
+            "distlm.models.create_model(name='torchvision:resnet18', num_outputs=2); "
+            "print('torchvision' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["False", "True"], out.stdout

@@ -1,6 +1,7 @@
 """What the trainer hands the Ray (Parquet crops) loader path, without Ray running:
-``data.shuffle_buffer`` reaches the loader (0 = shard order), and crops datasets are
-read through the driver-listed Parquet datasource (no per-read footer actors)."""
+``data.shuffle_buffer`` reaches the loader (0 = shard order). That the crops are read
+through the driver-listed Parquet datasource is checked on a real read in
+``test_train_crops.py``."""
 import pytest
 import torch
 
@@ -29,19 +30,3 @@ def test_shuffle_buffer_reaches_the_ray_loader(monkeypatch, buffer, expected):
 
 def test_default_buffer_is_1024_rows():
     assert job("fmnist/lm_ssl_ema.yaml").data.shuffle_buffer == 1024
-
-
-def test_parquet_is_listed_on_the_driver():
-    ray_data = pytest.importorskip("ray.data")
-    from distlm.data.loading.ray_adaptor import driver_listed_parquet
-
-    ctx = ray_data.DataContext.get_current()
-    if not hasattr(ctx, "use_datasource_v2"):
-        pytest.skip("this Ray has a single Parquet datasource")
-    saved = ctx.use_datasource_v2
-    try:
-        ctx.use_datasource_v2 = True
-        driver_listed_parquet()
-        assert ctx.use_datasource_v2 is False
-    finally:
-        ctx.use_datasource_v2 = saved
