@@ -40,7 +40,7 @@ def write_shards(root: Path, shards: int, rows: int, size: int, seed: int) -> Pa
 
 
 def one_pass(path: Path, v2: bool, batch: int) -> float:
-    """Seconds to build the dataset and read every row once in torch batches."""
+    """Seconds to build the dataset and read every row once in Arrow batches."""
     import ray.data
 
     ray.data.DataContext.get_current().use_datasource_v2 = v2
