@@ -5,8 +5,9 @@ classifier) is replaced by ``nn.Identity`` so the backbone returns the penultima
 features (B, D). Models whose classifier is not a Linear (e.g. squeezenet) are refused.
 
 ``torchvision`` is imported on first use, not with the registry: it costs ~4 s per
-process on 2 cores (it pulls in ``torch._dynamo``), paid by every Ray worker that
-imports the models even when the job's backbone is ``small_cnn`` or ``alexnet``.
+process on 2 cores (it pulls in ``torch._dynamo``; ``time python -c "import torch,
+torchvision"`` 8.7 s vs ``import torch`` 4.8 s), paid by every Ray worker that imports
+the models even when the job's backbone is ``small_cnn`` or ``alexnet``.
 """
 from __future__ import annotations
 
