@@ -13,6 +13,7 @@ import sys
 from typing import List, Optional
 
 from distlm.faces.registry import CHOOSERS, DETECTORS
+from distlm.prepare.order import ORDERS
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,6 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--actors", type=int, default=1)
     p.add_argument("--cpus-per-actor", type=float, default=1.0)
     p.add_argument("--shard-size", type=int, default=256)
+    p.add_argument("--order", default="mixed", choices=ORDERS.list(),
+                   help="spread of the inputs over the shards: mixed (hash of the id) or id")
     p.add_argument("--max-pixels", type=int, default=None)
     p.add_argument("--alpha", default="black", choices=["black", "white", "drop"])
     p.add_argument("--address", default=None, help="Ray address; 'local' forces a new local instance")
@@ -46,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _options(args: argparse.Namespace, storage: dict, size: Optional[int] = None) -> dict:
     opts = dict(detector=args.detector, size=size or args.size, margin=args.margin, choose=args.choose,
                 align=args.align, max_side=args.max_side, detect_batch=args.detect_batch, actors=args.actors,
-                cpus_per_actor=args.cpus_per_actor, shard_size=args.shard_size, alpha=args.alpha,
+                cpus_per_actor=args.cpus_per_actor, shard_size=args.shard_size, order=args.order, alpha=args.alpha,
                 address=args.address, num_cpus=args.num_cpus, metrics_port=args.metrics_port,
                 log_every_s=args.log_every, overwrite=args.overwrite, storage=storage)
     if args.max_pixels:

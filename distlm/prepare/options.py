@@ -6,6 +6,7 @@ from typing import Any, Dict, Optional
 
 from distlm.faces.options import CropOptions
 from distlm.images.decode import ALPHA_MODES, DEFAULT_MAX_PIXELS
+from distlm.prepare.order import ORDERS
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,9 @@ class PrepareOptions:
         metrics_port: Prometheus port (0/None off, -1 any free; see distlm.telemetry).
         log_every_s: seconds between progress log lines.
         overwrite: delete an existing, incompatible output instead of refusing.
+        order: how the id-sorted index is spread over the slices (``distlm.prepare.order``):
+            ``mixed`` (default) a fixed hash order, every shard a sample of the whole set;
+            ``id`` consecutive ids (a ``folder`` source gives shards of one class).
     """
 
     crop: CropOptions = field(default_factory=CropOptions)
@@ -41,6 +45,7 @@ class PrepareOptions:
     metrics_port: Optional[int] = None
     log_every_s: float = 10.0
     overwrite: bool = False
+    order: str = "mixed"
 
     def __post_init__(self) -> None:
         if self.shard_size < 1:
@@ -49,11 +54,12 @@ class PrepareOptions:
             raise ValueError(f"actors must be >= 1, got {self.actors}")
         if self.alpha not in ALPHA_MODES:
             raise ValueError(f"alpha must be one of {sorted(ALPHA_MODES)}, got {self.alpha!r}")
+        ORDERS.get(self.order)  # an unknown order raises with the known ones
 
     def fingerprint(self) -> Dict[str, Any]:
         """The options that change what is written (recorded in ``_prepare.json``)."""
         return {"crop": asdict(self.crop), "shard_size": self.shard_size,
-                "max_pixels": self.max_pixels, "alpha": self.alpha}
+                "max_pixels": self.max_pixels, "alpha": self.alpha, "order": self.order}
 
     @classmethod
     def from_kwargs(cls, **kw: Any) -> "PrepareOptions":

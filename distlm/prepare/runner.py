@@ -11,6 +11,7 @@ from distlm.prepare.index import Source, load_index
 from distlm.prepare.layout import (MANIFEST_DIR, STATE_FILE, SUMMARY_FILE, Output, manifest_name,
                                    shard_name)
 from distlm.prepare.options import PrepareOptions
+from distlm.prepare.order import ORDERS
 from distlm.prepare.progress import Progress
 from distlm.prepare.ray_run import describe, process_slices, ray_session
 from distlm.prepare.records import (OUTCOMES, manifest_jsonl, manifest_rows, parquet_bytes,
@@ -26,6 +27,8 @@ STATE_VERSION = 1
 def _check_state(out: Output, state: Dict[str, Any], overwrite: bool) -> None:
     """Refuse to resume into an output made from other inputs or options."""
     old = out.read_json(STATE_FILE)
+    if old is not None and "order" not in old.get("options", {"order": None}):
+        old["options"]["order"] = "id"  # written before the option existed: id order
     if old is not None and old != state:
         differs = sorted(k for k in set(old) | set(state) if old.get(k) != state.get(k))
         if not overwrite:
@@ -103,6 +106,7 @@ def prepare(input: Source, output: str, *, options: Optional[PrepareOptions] = N
     out.clean_temporaries()
     state = {"version": STATE_VERSION, "inputs": index.num_rows, "ids_sha256": ids_fingerprint(index),
              "options": opts.fingerprint()}
+    index = ORDERS.get(opts.order)(index)
     _check_state(out, state, opts.overwrite)
     done = set(_finished(out, len(bounds)))
     pending = [k for k in range(len(bounds)) if k not in done]

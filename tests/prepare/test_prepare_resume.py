@@ -1,6 +1,7 @@
 """prepare killed midway (SIGKILL) and rerun equals a clean run; reruns skip; bad reruns refused."""
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -16,6 +17,7 @@ import pytest
 from distlm.images import synthetic as syn
 from distlm.prepare import prepare, read_manifest, read_shard, read_summary, shard_images, shard_names
 from distlm.prepare.layout import MANIFEST_DIR, SUMMARY_FILE
+from distlm.prepare.order import by_id_hash
 from distlm.prepare.records import parquet_bytes
 
 N_IMAGES = 24
@@ -79,8 +81,13 @@ def test_killed_midway_then_rerun_equals_clean_run(ray_local, noise_tree, tmp_pa
     assert resumed == clean
     assert resumed["inputs"] == N_IMAGES and resumed["slices"] == slices
     assert _files(killed) == _files(tmp_path / "clean")  # byte-identical shards and manifest
-    ids = [r["id"] for r in read_manifest(str(killed))]
-    assert sorted(ids) == ids and len(set(ids)) == N_IMAGES  # none twice, none missing
+    rows = read_manifest(str(killed))
+    ids = [r["id"] for r in rows]
+    assert len(set(ids)) == len(ids) == N_IMAGES  # none twice, none missing
+    assert [r["slice"] for r in rows] == sorted(r["slice"] for r in rows)
+    for k in set(r["slice"] for r in rows):  # sorted by id within a part
+        part = [r["id"] for r in rows if r["slice"] == k]
+        assert part == sorted(part)
     assert not [p for p in killed.rglob(".*")]  # temporaries cleaned
 
 
@@ -90,6 +97,12 @@ def test_rerun_skips_and_incompatible_rerun_refused(ray_local, noise_tree, tmp_p
     first = prepare(str(noise_tree), str(out), detector="none", shard_size=5, size=16)
     stamps = {p: p.stat().st_mtime_ns for p in out.glob("part-*.parquet")}
     assert first["written"] == N_IMAGES and len(stamps) == 5
+    # default order "mixed": slice k holds the k-th cut of the ids in hash order
+    expected = by_id_hash(pa.table({"id": sorted(r["id"] for r in read_manifest(str(out)))}))
+    expected = expected.column("id").to_pylist()
+    for k in range(5):
+        part = [r["id"] for r in read_manifest(str(out)) if r["slice"] == k]
+        assert part == sorted(expected[5 * k:5 * k + 5])
     again = prepare(str(noise_tree), str(out), detector="none", shard_size=5, size=16)
     assert again == first
     assert {p: p.stat().st_mtime_ns for p in out.glob("part-*.parquet")} == stamps
@@ -101,6 +114,17 @@ def test_rerun_skips_and_incompatible_rerun_refused(ray_local, noise_tree, tmp_p
     assert redone["written"] == N_IMAGES
     assert shard_images(read_shard(str(out), "part-00000.parquet")).shape[1:] == (24, 24, 3)
     assert read_summary(str(out)) == redone
+    # an output written before `order` existed (always id order) resumes as order="id"
+    old = tmp_path / "old"
+    prepare(str(noise_tree), str(old), detector="none", shard_size=5, size=16, order="id")
+    state = json.loads((old / "_prepare.json").read_text())
+    del state["options"]["order"]
+    (old / "_prepare.json").write_text(json.dumps(state))
+    stamps = {p: p.stat().st_mtime_ns for p in old.glob("part-*.parquet")}
+    prepare(str(noise_tree), str(old), detector="none", shard_size=5, size=16, order="id")
+    assert {p: p.stat().st_mtime_ns for p in old.glob("part-*.parquet")} == stamps
+    with pytest.raises(ValueError, match="different options"):
+        prepare(str(noise_tree), str(old), detector="none", shard_size=5, size=16)
 
 
 def test_shard_parquet_round_trip_is_bit_exact():
@@ -201,11 +225,13 @@ def test_s3_input_and_output(ray_local, moto_s3, tmp_path):
     assert summary["inputs"] == 4 and summary["written"] == 3
     assert summary["outcomes"]["unreadable"] == 1
     rows = read_manifest("s3://bkt/out", moto_s3)
-    assert [r["id"] for r in rows] == ["bad.jpg", "sub/0.png", "sub/1.png", "sub/2.png"]
-    assert rows[0]["path"] == "s3://bkt/in/bad.jpg" and rows[0]["reason"] == "empty"
+    assert sorted(r["id"] for r in rows) == ["bad.jpg", "sub/0.png", "sub/1.png", "sub/2.png"]
+    bad = next(r for r in rows if r["id"] == "bad.jpg")
+    assert bad["path"] == "s3://bkt/in/bad.jpg" and bad["reason"] == "empty"
     names = shard_names("s3://bkt/out", moto_s3)
     assert names == ["part-00000.parquet", "part-00001.parquet"]
-    assert shard_images(read_shard("s3://bkt/out", names[1], moto_s3)).shape == (2, 16, 16, 3)
+    crops = [shard_images(read_shard("s3://bkt/out", n, moto_s3)) for n in names]
+    assert sorted(len(c) for c in crops) == [1, 2] and crops[0].shape[1:] == (16, 16, 3)
     again = prepare("s3://bkt/in", "s3://bkt/out", detector="none", size=16, shard_size=2, storage=moto_s3)
     assert again == summary
     # the same files from a local folder give identical shards (ids, labels, crops)

@@ -5,6 +5,7 @@ import pyarrow as pa
 import pytest
 
 from distlm.prepare.options import PrepareOptions
+from distlm.prepare.order import ORDERS
 from distlm.prepare.records import manifest_jsonl, parse_manifest, slice_counts
 from distlm.prepare.slices import ids_fingerprint, slice_bounds, slice_table, sort_index
 
@@ -60,3 +61,30 @@ def test_manifest_lines_round_trip_non_ascii():
     assert counts["reasons"] == {"truncated": 1, "no_face": 1} and counts["faces_found"] == 2
     with pytest.raises(ValueError, match="m.jsonl:1"):
         parse_manifest(b"{not json\n", "m.jsonl")
+
+
+def test_mixed_order_spreads_classes_over_slices_deterministically():
+    # a folder source sorted by id is class by class: 10 classes x 50 images
+    ids = [f"class{c}/img_{i:03d}.jpg" for c in range(10) for i in range(50)]
+    index = sort_index(pa.table({"id": ids[::-1], "label": [int(i[5]) for i in ids[::-1]]}))
+    bounds = slice_bounds(index.num_rows, 50)
+
+    def classes_per_slice(order):
+        table = ORDERS.get(order)(index)
+        return [len(set(table.column("label").to_pylist()[s:e])) for s, e in bounds], table
+
+    by_id, _ = classes_per_slice("id")
+    assert by_id == [1] * 10  # one class per shard
+    mixed, table = classes_per_slice("mixed")
+    assert min(mixed) >= 7  # every shard a sample of the whole set
+    assert sorted(table.column("id").to_pylist()) == sorted(ids)  # a permutation
+    assert table.column("label").to_pylist() == [int(i[5]) for i in table.column("id").to_pylist()]
+    _, again = classes_per_slice("mixed")
+    assert again.equals(table)  # no seed, no state: the same on every run
+
+
+def test_order_option_is_checked_and_recorded():
+    assert PrepareOptions().order == "mixed"
+    assert PrepareOptions(order="id").fingerprint()["order"] == "id"
+    with pytest.raises(KeyError, match="unknown prepare order 'shuffled'; known: id, mixed"):
+        PrepareOptions(order="shuffled")
