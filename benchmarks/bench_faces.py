@@ -58,7 +58,8 @@ def ray_pipeline(paths: list, actors: int, detect_batch: int) -> tuple:
 
     from distlm.faces import CropOptions, add_face_crops
 
-    ray.init(address="local", num_cpus=actors, include_dashboard=False, log_to_driver=False)
+    from distlm.ray_local import start_local
+    start_local(num_cpus=actors, include_dashboard=False, log_to_driver=False)
     try:
         index = pa.table({"id": [os.path.basename(p) for p in paths], "path": paths})
         opts = CropOptions(detector="mtcnn", detect_batch=detect_batch)

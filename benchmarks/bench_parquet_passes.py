@@ -69,7 +69,8 @@ def main(argv=None) -> int:
     if not hasattr(ctx, "use_datasource_v2"):
         print(f"Ray {ray.__version__} has one Parquet datasource: nothing to compare")
         return 0
-    ray.init(num_cpus=a.ray_cpus, include_dashboard=False, log_to_driver=False)
+    from distlm.ray_local import start_local
+    start_local(num_cpus=a.ray_cpus, include_dashboard=False, log_to_driver=False)
     ctx.enable_progress_bars = False
     ray.data.range(8).take_all()  # warm the task workers once, for both modes alike
     rows = []

@@ -96,7 +96,8 @@ def main() -> int:
 
         loop("loop")  # measured again after the pipeline runs: the slower-machine drift shows
         items = expand_inputs(paths)
-        ray.init(address="local", num_cpus=os.cpu_count(), include_dashboard=False)
+        from distlm.ray_local import start_local
+        start_local(num_cpus=os.cpu_count(), include_dashboard=False)
         try:
             for n in args.actors:
                 t = time.perf_counter()

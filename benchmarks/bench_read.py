@@ -164,7 +164,8 @@ def main() -> None:
         if args.ray_cpus:
             import ray
 
-            ray.init(num_cpus=args.ray_cpus, include_dashboard=False, log_to_driver=False)
+            from distlm.ray_local import start_local
+            start_local(num_cpus=args.ray_cpus, include_dashboard=False, log_to_driver=False)
             from ray.data import DataContext
 
             DataContext.get_current().enable_progress_bars = False

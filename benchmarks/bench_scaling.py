@@ -39,7 +39,8 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=60)
     ap.add_argument("--batch", type=int, default=256)
     args = ap.parse_args()
-    ray.init(address="local", include_dashboard=False, log_to_driver=False)
+    from distlm.ray_local import start_local
+    start_local(include_dashboard=False, log_to_driver=False)
     rows = []
     with tempfile.TemporaryDirectory() as store:
         for n in [int(w) for w in args.workers.split(",")]:

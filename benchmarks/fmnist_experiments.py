@@ -240,7 +240,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         import ray
 
         if not ray.is_initialized():
-            ray.init(address="local", num_cpus=max(a.workers, os.cpu_count() or 1), include_dashboard=False, log_to_driver=False)
+            from distlm.ray_local import start_local
+            start_local(num_cpus=max(a.workers, os.cpu_count() or 1), include_dashboard=False, log_to_driver=False)
     t0 = time.perf_counter()
     for row in a.row_list:
         for seed in a.seed_list:

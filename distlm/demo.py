@@ -3,7 +3,7 @@
 A short version of experiment 1 of ``docs/results.md`` (100 labels per class, the
 other 59,000 training images unlabelled, the official test set): the two job specs
 ``jobs/fmnist/ce.yaml`` and ``jobs/fmnist/lm_ssl_ema.yaml`` run one after the other
-as 2-worker ``TorchTrainer`` s on a local ``ray.init()``, under the same step
+as 2-worker ``TorchTrainer`` s on a local Ray bound to 127.0.0.1, under the same step
 budget and labelled batch. It prints the table and writes the figures::
 
     python -m distlm.demo                  # ~ a few minutes on 2 CPU cores
@@ -180,12 +180,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     import ray
 
     from distlm.evaluate import plots
+    from distlm.ray_local import start_local
 
     os.makedirs(args.out, exist_ok=True)
     storage = tempfile.mkdtemp(prefix="distlm-demo-")
     if not ray.is_initialized():
-        ray.init(address="local", num_cpus=max(args.workers, os.cpu_count() or 1), include_dashboard=False,
-                 log_to_driver=False)
+        start_local(num_cpus=max(args.workers, os.cpu_count() or 1), include_dashboard=False,
+                    log_to_driver=False)
     records: Dict[str, Record] = {}
     for row in DEMO_ROWS:
         spec = apply_budget(load_job(job_path(f"fmnist/{row}.yaml")), args.steps, args.seed,

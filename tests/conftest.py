@@ -28,6 +28,8 @@ def ray_shared(_ray_down_at_exit):
     if not ray.is_initialized():
         from net_helpers import MOTO_CREDENTIALS
 
-        ray.init(address="local", num_cpus=4, include_dashboard=False, log_to_driver=False,
-                 runtime_env={"env_vars": dict(MOTO_CREDENTIALS)})
+        from distlm.ray_local import start_local
+
+        start_local(num_cpus=4, include_dashboard=False, log_to_driver=False,
+                    runtime_env={"env_vars": dict(MOTO_CREDENTIALS)})
     return ray

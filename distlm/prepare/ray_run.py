@@ -11,6 +11,7 @@ import pyarrow.compute as pc
 from distlm.faces.ray_cropper import add_face_crops
 from distlm.prepare.options import PrepareOptions
 from distlm.prepare.slices import SLICE_COLUMN
+from distlm.ray_local import connect_or_start
 
 log = logging.getLogger(__name__)
 
@@ -28,17 +29,7 @@ def ray_session(address: Optional[str] = None, num_cpus: Optional[int] = None) -
     if ray.is_initialized():
         yield
         return
-    local = dict(address="local", num_cpus=num_cpus, include_dashboard=False)
-    if address == "local":
-        ray.init(**local)
-    elif address:
-        ray.init(address=address)
-    else:
-        try:
-            ray.init(address="auto")
-            log.info("prepare: connected to the running Ray cluster")
-        except (ConnectionError, RuntimeError):
-            ray.init(**local)
+    connect_or_start(address, num_cpus=num_cpus, include_dashboard=False)
     try:
         yield
     finally:

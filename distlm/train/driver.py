@@ -2,7 +2,7 @@
 
 Run on a cluster with ``ray job submit -- python -m distlm.train JOB.yaml`` (the
 driver joins the cluster through ``RAY_ADDRESS``), or locally, where
-``ray.init()`` starts a single-node Ray. Re-running the same job (same
+a single-node Ray starts bound to 127.0.0.1 (``distlm.ray_local``). Re-running the same job (same
 ``run.name`` and ``run.storage_path``) resumes from its latest checkpoint: Ray
 Train restores the run. ``--resume CHECKPOINT`` starts from a given checkpoint.
 """
@@ -13,6 +13,7 @@ import os
 from typing import Any, Dict, Optional
 
 from distlm.config import save_job, spec_to_dict
+from distlm.ray_local import connect_or_start
 from distlm.train.data import (check_sources, crops_norm, loader_kind, parquet_dataset, parquet_split,
                                sources, storage_options)
 from distlm.train.loop import train_loop_per_worker
@@ -146,7 +147,7 @@ def run(spec, resume: Optional[str] = None, address: Optional[str] = None):
     import ray
 
     if not ray.is_initialized():
-        ray.init(address=address, log_to_driver=True)
+        connect_or_start(address)
     path = save_resolved_spec(spec)
     log.info("resolved spec saved to %s", path)
     return build_trainer(spec, resume).fit()

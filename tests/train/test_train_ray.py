@@ -148,3 +148,24 @@ def test_scenarios_learn_and_evaluate_with_plots(runs, name, tmp_path):
         assert os.path.getsize(path) > 1000, path
     assert ("au_f1" if name == "transfer" else "confusion") in res["files"]
     assert (tmp_path / "metrics.json").exists() and (tmp_path / "metrics.csv").exists()
+
+
+def _loopback(ip: str) -> bool:
+    return ip in ("127.0.0.1", "::1", "::ffff:127.0.0.1")
+
+
+def test_local_ray_listens_and_advertises_loopback_only(runs):
+    """The shared instance (``distlm.ray_local.start_local``, the same call as
+    ``make demo`` and a local ``python -m distlm.train``) ran the Ray Train fits above;
+    each of its processes listens on 127.0.0.1 only and advertises 127.0.0.1."""
+    import ray
+    from net_helpers import listening_sockets
+    from ray._private import ray_constants
+
+    assert ray_constants.ENABLE_RAY_CLUSTER  # restored after ray.init (ray start still adds nodes)
+    assert ray.get_runtime_context().gcs_address.startswith("127.0.0.1:")
+    assert {n["NodeManagerAddress"] for n in ray.nodes() if n["Alive"]} == {"127.0.0.1"}
+    listening = listening_sockets(os.getpid())
+    names = {name for name, _ in listening}
+    assert {"gcs_server", "raylet"} <= names, names  # the sockets of the instance were seen
+    assert all(_loopback(ip) for _, ip in listening), sorted(set(listening))

@@ -1,0 +1,68 @@
+"""Starting Ray: join a running cluster, or start a single-node one bound to 127.0.0.1.
+
+``ray.init()`` with no cluster to join starts a local Ray whose GCS, raylet and
+object manager listen on every interface and advertise the machine's routable
+address (e.g. ``192.0.2.2``): a laptop run is reachable from the network, and the
+processes talk to each other through that address. Ray has no public switch for
+this (``ray.init(_node_ip_address="127.0.0.1")`` is turned back into the routable
+address); its own macOS/Windows default, loopback only, is the module constant
+``ray._private.ray_constants.ENABLE_RAY_CLUSTER``. :func:`start_local` clears it for
+the duration of ``ray.init`` in this process only (never in the environment, where
+it would stop ``ray start --address`` from adding nodes), so every Ray process of
+the instance binds and advertises ``127.0.0.1``. A single-node instance loses
+nothing: other nodes join clusters made with ``ray start``, not this one.
+
+Measured on Ray 2.60 (``ss -ltn`` while a local instance ran): default, 7 ports on
+``*``/``0.0.0.0`` and GCS at ``192.0.2.2``; with :func:`start_local`, every port on
+``127.0.0.1`` and GCS at ``127.0.0.1`` (``tests/test_ray_local.py``).
+"""
+from __future__ import annotations
+
+import contextlib
+import logging
+from typing import Any, Iterator, Optional
+
+log = logging.getLogger("distlm.ray")
+
+
+@contextlib.contextmanager
+def _loopback_node() -> Iterator[None]:
+    from ray._private import ray_constants
+
+    if not hasattr(ray_constants, "ENABLE_RAY_CLUSTER"):  # a Ray that moved the switch
+        log.warning("ray: cannot bind the local instance to 127.0.0.1 with this Ray version")
+        yield
+        return
+    saved = ray_constants.ENABLE_RAY_CLUSTER
+    ray_constants.ENABLE_RAY_CLUSTER = False
+    try:
+        yield
+    finally:
+        ray_constants.ENABLE_RAY_CLUSTER = saved
+
+
+def start_local(**kwargs: Any) -> Any:
+    """``ray.init(address="local", **kwargs)`` with every Ray process on 127.0.0.1."""
+    import ray
+
+    with _loopback_node():
+        return ray.init(address="local", **kwargs)
+
+
+def connect_or_start(address: Optional[str] = None, **local: Any) -> Any:
+    """Join Ray at ``address``; None: a running cluster (``RAY_ADDRESS``, or one made
+    with ``ray start`` on this machine) if there is one, else :func:`start_local`
+    with ``local`` (``num_cpus``, ...); ``"local"``: always :func:`start_local`."""
+    import ray
+
+    if address == "local":
+        return start_local(**local)
+    if address:
+        return ray.init(address=address)
+    try:
+        context = ray.init(address="auto")
+        log.info("ray: joined the running cluster")
+        return context
+    except (ConnectionError, RuntimeError):
+        log.info("ray: no running cluster; starting a local one on 127.0.0.1")
+        return start_local(**local)
