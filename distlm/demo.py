@@ -67,13 +67,30 @@ def _metrics(ev: Dict[str, Any]) -> Dict[str, float]:
     return {k: float(v) for k, v in ev.items() if k not in ("embeddings", "targets")}
 
 
-def _finish(record: Record, spec, model, norm, memory, centroids, n_embed: int) -> Record:
-    """Final full-test evaluation (and embeddings for the figures) of a trained model."""
-    from distlm.train.data import test_batches
+def worker_final(history: Dict[str, list], steps: int, n_test: int) -> Optional[Dict[str, float]]:
+    """The workers' own evaluation of the last step when it covered the whole test set
+    (``num_samples == n_test``; the trainer always evaluates its last epoch), else None."""
+    evals, at = history.get("eval") or [], history.get("eval_step") or []
+    if not evals or not at or int(at[-1]) != steps:
+        return None
+    last = _metrics(evals[-1])
+    return last if int(last.get("num_samples", -1)) == n_test else None
+
+
+def _finish(record: Record, spec, model, norm, memory, centroids, n_embed: int,
+            final: Optional[Dict[str, float]] = None) -> Record:
+    """Final full-test metrics of a trained model (``final`` when the workers already
+    computed them) and the first ``n_embed`` test embeddings for the figures."""
+    from distlm.train.data import test_batches, with_test_head
     from distlm.train.evaluate import evaluate
 
-    ev = evaluate(model, test_batches(memory, 0, 1), spec, norm, "cpu", collect_embeddings=n_embed)
-    record["final"] = _metrics(ev)
+    if final is None:
+        ev = evaluate(model, test_batches(memory, 0, 1), spec, norm, "cpu", collect_embeddings=n_embed)
+        final = _metrics(ev)
+    elif n_embed:
+        ev = evaluate(model, test_batches(with_test_head(memory, n_embed), 0, 1), spec, norm, "cpu",
+                      collect_embeddings=n_embed)
+    record["final"] = final
     if n_embed and "embeddings" in ev:
         record["embeddings"] = ev["embeddings"].numpy()
         record["targets"] = ev["targets"].numpy()
@@ -144,8 +161,11 @@ def run_on_ray(spec, n_embed: int = 0) -> Record:
         state = load_state(d)
     rec: Record = {"train_s": wall, "steps": int(state["step"])}
     norm = NormStats(mean=state["norm"]["mean"], std=state["norm"]["std"])
-    _finish(rec, spec, load_model(state, "cpu"), norm, read_memory(spec, False), _centroids(state), n_embed)
-    rec["history"] = _history(state.get("history", {}))
+    memory = read_memory(spec, False)
+    history = state.get("history", {})
+    final = worker_final(history, rec["steps"], len(memory.test.labels))
+    _finish(rec, spec, load_model(state, "cpu"), norm, memory, _centroids(state), n_embed, final)
+    rec["history"] = _history(history)
     rec["wall_s"] = time.perf_counter() - t0
     return rec
 

@@ -169,3 +169,26 @@ def test_local_ray_listens_and_advertises_loopback_only(runs):
     names = {name for name, _ in listening}
     assert {"gcs_server", "raylet"} <= names, names  # the sockets of the instance were seen
     assert all(_loopback(ip) for _, ip in listening), sorted(set(listening))
+
+
+def test_workers_final_evaluation_equals_a_driver_evaluation(runs):
+    """``make demo`` takes its table from the 2 workers' last evaluation (sharded test
+    set, synced metrics) instead of evaluating the whole test set again in the driver:
+    the two must agree."""
+    from distlm.data.loading import NormStats
+    from distlm.demo import worker_final
+    from distlm.evaluate.run import load_model
+    from distlm.train.data import read_memory, test_batches
+    from distlm.train.evaluate import evaluate
+
+    spec, state = runs["straight_job"], runs["straight_state"]
+    memory = read_memory(spec, False)
+    n_test = len(memory.test.labels)
+    final = worker_final(state["history"], int(state["step"]), n_test)
+    assert final is not None and final["num_samples"] == n_test
+    norm = NormStats(mean=state["norm"]["mean"], std=state["norm"]["std"])
+    driver = evaluate(load_model(state, "cpu"), test_batches(memory, 0, 1), spec, norm, "cpu")
+    for key in ("acc", "avg_acc", "ece", "nll", "emb_margin"):
+        assert final[key] == pytest.approx(float(driver[key]), abs=1e-5), key
+    assert worker_final(state["history"], int(state["step"]) + 1, n_test) is None  # not the last step
+    assert worker_final(state["history"], int(state["step"]), n_test + 1) is None  # not the whole set
