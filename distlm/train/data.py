@@ -164,9 +164,10 @@ class MemoryData:
 
 
 def with_test_head(memory: MemoryData, n: int) -> MemoryData:
-    """``memory`` with only the first ``n`` test images (quick intermediate evaluations)."""
+    """``memory`` with only the first ``n`` test images (quick intermediate evaluations);
+    the training sides are shared, not copied."""
     t = memory.test
-    return MemoryData(memory.labelled, None, DomainArrays(t.images[:n], t.labels[:n], t.au[:n], t.au_mask[:n]))
+    return dataclasses.replace(memory, test=DomainArrays(t.images[:n], t.labels[:n], t.au[:n], t.au_mask[:n]))
 
 
 def read_memory(spec, with_unlabelled: bool) -> MemoryData:

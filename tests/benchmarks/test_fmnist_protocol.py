@@ -37,9 +37,7 @@ def short_test_set(monkeypatch):
     from distlm.train import loop
 
     def read_memory(spec, with_unlabelled):
-        memory = train_data.read_memory(spec, with_unlabelled)
-        short = train_data.with_test_head(memory, 1000)
-        return train_data.MemoryData(memory.labelled, memory.unlabelled, short.test)
+        return train_data.with_test_head(train_data.read_memory(spec, with_unlabelled), 1000)
 
     monkeypatch.setattr(loop, "read_memory", read_memory)
 
