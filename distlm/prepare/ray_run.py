@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import contextlib
-import logging
 from typing import Dict, Iterator, List, Optional, Tuple
 
 import pyarrow as pa
@@ -13,7 +12,6 @@ from distlm.prepare.options import PrepareOptions
 from distlm.prepare.slices import SLICE_COLUMN
 from distlm.ray_local import connect_or_start
 
-log = logging.getLogger(__name__)
 
 
 @contextlib.contextmanager
@@ -21,7 +19,8 @@ def ray_session(address: Optional[str] = None, num_cpus: Optional[int] = None) -
     """Use the running Ray, or connect/start one (and shut down what we started).
 
     ``address``: None tries ``ray.init(address="auto")`` (a cluster started with
-    ``ray start`` or ``RAY_ADDRESS``) and falls back to a new local instance;
+    ``ray start`` or ``RAY_ADDRESS``) and falls back to a new local instance on
+    127.0.0.1 (:mod:`distlm.ray_local`);
     ``"local"`` always starts a new local instance; anything else is passed on.
     """
     import ray
