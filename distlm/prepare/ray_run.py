@@ -13,7 +13,6 @@ from distlm.prepare.slices import SLICE_COLUMN
 from distlm.ray_local import connect_or_start
 
 
-
 @contextlib.contextmanager
 def ray_session(address: Optional[str] = None, num_cpus: Optional[int] = None) -> Iterator[None]:
     """Use the running Ray, or connect/start one (and shut down what we started).
