@@ -12,14 +12,23 @@ it would stop ``ray start --address`` from adding nodes), so every Ray process o
 the instance binds and advertises ``127.0.0.1``. A single-node instance loses
 nothing: other nodes join clusters made with ``ray start``, not this one.
 
+A driver that joins such a cluster from another process (``--address 127.0.0.1:PORT``,
+``RAY_ADDRESS``) must itself be on 127.0.0.1, or it waits for a raylet at its
+routable address that never comes: :func:`join` clears the same switch for that
+``ray.init``. A cluster addressed through 127.0.0.1 is taken to run on 127.0.0.1, as
+:func:`start_local` and ``cluster/local.sh`` make them.
+
 Measured on Ray 2.60 (``ss -ltn`` while a local instance ran): default, 7 ports on
 ``*``/``0.0.0.0`` and GCS at ``192.0.2.2``; with :func:`start_local`, every port on
-``127.0.0.1`` and GCS at ``127.0.0.1`` (``tests/test_ray_local.py``).
+``127.0.0.1`` and GCS at ``127.0.0.1`` (checked on a real instance by
+``tests/train/test_train_ray.py``). A second process joining it with a plain
+``ray.init(address="127.0.0.1:PORT")`` timed out (90 s); through :func:`join`, 2 s.
 """
 from __future__ import annotations
 
 import contextlib
 import logging
+import os
 from typing import Any, Iterator, Optional
 
 log = logging.getLogger("distlm.ray")
@@ -41,6 +50,45 @@ def _loopback_node() -> Iterator[None]:
         ray_constants.ENABLE_RAY_CLUSTER = saved
 
 
+def is_loopback(address: Optional[str]) -> bool:
+    """Whether a Ray address (``host:port``, ``ray://host:port``) names this machine's
+    loopback interface."""
+    if not address or address in ("auto", "local"):
+        return False
+    host = address.split("://", 1)[-1].rsplit(":", 1)[0].strip("[]")
+    return host in ("localhost", "::1") or host.startswith("127.")
+
+
+def _auto_address() -> Optional[str]:
+    """The cluster ``ray.init(address="auto")`` would join: ``RAY_ADDRESS``, else the
+    one recorded by ``ray start`` on this machine (None if neither)."""
+    env = os.environ.get("RAY_ADDRESS")
+    if env and env != "auto":
+        return env
+    try:
+        from ray._private.utils import read_ray_address
+
+        return read_ray_address()
+    except Exception:  # noqa: BLE001 - a Ray without the helper: no loopback special case
+        return None
+
+
+def join(address: str) -> Any:
+    """``ray.init(address=address)``; a cluster on 127.0.0.1 is joined as 127.0.0.1.
+
+    A driver works out its own node address before it connects; left to Ray, that is
+    the machine's routable address, which no node of a loopback cluster has, and the
+    driver waits for a matching raylet until it times out (seen: > 300 s).
+    """
+    import ray
+
+    target = _auto_address() if address == "auto" else address
+    if is_loopback(target):
+        with _loopback_node():
+            return ray.init(address=address)
+    return ray.init(address=address)
+
+
 def start_local(**kwargs: Any) -> Any:
     """``ray.init(address="local", **kwargs)`` with every Ray process on 127.0.0.1."""
     import ray
@@ -50,17 +98,16 @@ def start_local(**kwargs: Any) -> Any:
 
 
 def connect_or_start(address: Optional[str] = None, **local: Any) -> Any:
-    """Join Ray at ``address``; None: a running cluster (``RAY_ADDRESS``, or one made
-    with ``ray start`` on this machine) if there is one, else :func:`start_local`
-    with ``local`` (``num_cpus``, ...); ``"local"``: always :func:`start_local`."""
-    import ray
-
+    """Join Ray at ``address`` (:func:`join`); None: a running cluster (``RAY_ADDRESS``,
+    or one made with ``ray start`` on this machine) if there is one, else
+    :func:`start_local` with ``local`` (``num_cpus``, ...); ``"local"``: always
+    :func:`start_local`."""
     if address == "local":
         return start_local(**local)
     if address:
-        return ray.init(address=address)
+        return join(address)
     try:
-        context = ray.init(address="auto")
+        context = join("auto")
         log.info("ray: joined the running cluster")
         return context
     except (ConnectionError, RuntimeError):

@@ -27,6 +27,7 @@ def calls(monkeypatch):
 
     fake_init.cluster = False
     monkeypatch.setattr(ray, "init", fake_init)
+    monkeypatch.setattr(ray_local, "_auto_address", lambda: None)  # no RAY_ADDRESS, no `ray start`
     seen.fake = fake_init
     return seen
 
@@ -58,3 +59,26 @@ def test_switch_restored_when_init_fails(monkeypatch):
     with pytest.raises(RuntimeError):
         ray_local.start_local()
     assert ray_constants.ENABLE_RAY_CLUSTER
+
+
+def test_loopback_addresses_are_recognised():
+    for address in ("127.0.0.1:6379", "ray://127.0.0.1:10001", "localhost:6379", "[::1]:6379", "127.0.1.1:1"):
+        assert ray_local.is_loopback(address), address
+    for address in (None, "", "auto", "local", "10.0.0.1:6379", "ray://head-svc:10001", "192.0.2.2:6379"):
+        assert not ray_local.is_loopback(address), address
+
+
+def test_a_loopback_cluster_is_joined_as_loopback(calls, monkeypatch):
+    """A driver joining a cluster on 127.0.0.1 (``--address``, or ``RAY_ADDRESS`` as
+    ``ray job submit`` sets it) must take 127.0.0.1 as its own node address."""
+    calls.fake.cluster = True
+    ray_local.connect_or_start("127.0.0.1:6379")
+    ray_local.connect_or_start("10.0.0.1:6379")
+    monkeypatch.setattr(ray_local, "_auto_address", lambda: "127.0.0.1:6380")
+    ray_local.connect_or_start(None)
+    assert [(a, on) for a, on, _ in calls] == [("127.0.0.1:6379", False), ("10.0.0.1:6379", True), ("auto", False)]
+
+
+def test_auto_address_reads_ray_address(monkeypatch):
+    monkeypatch.setenv("RAY_ADDRESS", "127.0.0.1:7000")
+    assert ray_local._auto_address() == "127.0.0.1:7000"
