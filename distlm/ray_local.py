@@ -18,11 +18,12 @@ routable address that never comes: :func:`join` clears the same switch for that
 ``ray.init``. A cluster addressed through 127.0.0.1 is taken to run on 127.0.0.1, as
 :func:`start_local` and ``cluster/local.sh`` make them.
 
-Measured on Ray 2.60 (``ss -ltn`` while a local instance ran): default, 7 ports on
-``*``/``0.0.0.0`` and GCS at ``192.0.2.2``; with :func:`start_local`, every port on
-``127.0.0.1`` and GCS at ``127.0.0.1`` (checked on a real instance by
-``tests/train/test_train_ray.py``). A second process joining it with a plain
-``ray.init(address="127.0.0.1:PORT")`` timed out (90 s); through :func:`join`, 2 s.
+Measured on Ray 2.60, 2-core VM (``benchmarks/bench_ray_local.py``, docs/benchmarks.md):
+a plain local instance has GCS at ``192.0.2.2`` and listens on ``0.0.0.0``, ``::``,
+``192.0.2.2`` and ``127.0.0.1``; :func:`start_local`'s has GCS at ``127.0.0.1`` and
+listens on 127.0.0.1 only (also checked on a real instance by
+``tests/train/test_train_ray.py``). A second process joins the latter in 1.7 s through
+:func:`join`; with a plain ``ray.init(address=...)`` it had not joined after 60 s.
 """
 from __future__ import annotations
 
@@ -78,7 +79,7 @@ def join(address: str) -> Any:
 
     A driver works out its own node address before it connects; left to Ray, that is
     the machine's routable address, which no node of a loopback cluster has, and the
-    driver waits for a matching raylet until it times out (seen: > 300 s).
+    driver waits for a matching raylet until it times out (a test's subprocess: 300 s).
     """
     import ray
 

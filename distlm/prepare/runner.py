@@ -27,8 +27,8 @@ STATE_VERSION = 1
 def _check_state(out: Output, state: Dict[str, Any], overwrite: bool) -> None:
     """Refuse to resume into an output made from other inputs or options."""
     old = out.read_json(STATE_FILE)
-    if old is not None and "order" not in old.get("options", {"order": None}):
-        old["options"]["order"] = "id"  # written before the option existed: id order
+    if old is not None and isinstance(old.get("options"), dict):
+        old["options"].setdefault("order", "id")  # written before the option existed: id order
     if old is not None and old != state:
         differs = sorted(k for k in set(old) | set(state) if old.get(k) != state.get(k))
         if not overwrite:
