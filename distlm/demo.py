@@ -84,6 +84,7 @@ def _finish(record: Record, spec, model, norm, memory, centroids, n_embed: int,
     from distlm.train.data import test_batches, with_test_head
     from distlm.train.evaluate import evaluate
 
+    ev: Dict[str, Any] = {}
     if final is None:
         ev = evaluate(model, test_batches(memory, 0, 1), spec, norm, "cpu", collect_embeddings=n_embed)
         final = _metrics(ev)
@@ -91,7 +92,7 @@ def _finish(record: Record, spec, model, norm, memory, centroids, n_embed: int,
         ev = evaluate(model, test_batches(with_test_head(memory, n_embed), 0, 1), spec, norm, "cpu",
                       collect_embeddings=n_embed)
     record["final"] = final
-    if n_embed and "embeddings" in ev:
+    if "embeddings" in ev:
         record["embeddings"] = ev["embeddings"].numpy()
         record["targets"] = ev["targets"].numpy()
         record["centroids"] = centroids
