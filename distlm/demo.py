@@ -194,7 +194,7 @@ DEMO_ROWS = {"ce": "CE only (1,000 labels)", "lm_ssl_ema": "LM-SSL, EMA centroid
 def main(argv: Optional[List[str]] = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m distlm.demo", description=__doc__.split("\n\n")[0])
     ap.add_argument("--steps", type=int, default=400, help="Adam steps per method (default 400)")
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seed", type=int, default=0, help="labelled draw and initialisation (default 0)")
     ap.add_argument("--workers", type=int, default=2, help="Ray Train workers (default 2)")
     ap.add_argument("--out", default="demo-out", help="folder for the figures and table")
     args = ap.parse_args(argv)

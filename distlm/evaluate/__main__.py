@@ -20,11 +20,11 @@ from distlm.train.checkpoint import CheckpointError
 def main(argv: Optional[List[str]] = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m distlm.evaluate", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("checkpoint")
+    ap.add_argument("checkpoint", help="distlm checkpoint (state.pt or its folder, local or s3://)")
     ap.add_argument("job", help="job spec YAML (its data.test is evaluated)")
     ap.add_argument("overrides", nargs="*", help="section.key=value overrides")
     ap.add_argument("--out", help="output folder (default: <checkpoint>/eval)")
-    ap.add_argument("--device", default="cuda" if _cuda() else "cpu")
+    ap.add_argument("--device", default="cuda" if _cuda() else "cpu", help="torch device (default: cuda if present)")
     ap.add_argument("--method", help="row name in the table (default: the job name)")
     args = ap.parse_args(argv)
     from distlm.evaluate.run import evaluate_checkpoint

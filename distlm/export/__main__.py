@@ -14,7 +14,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     p.add_argument("checkpoint", help="distlm checkpoint (state.pt or its folder)")
     p.add_argument("onnx", nargs="?", default=None, help="ONNX file to write")
     p.add_argument("--torchscript", default=None, metavar="PT", help="also/instead write TorchScript here")
-    p.add_argument("--opset", type=int, default=17)
+    p.add_argument("--opset", type=int, default=17, help="ONNX opset (default 17)")
     args = p.parse_args(argv)
     if not args.onnx and not args.torchscript:
         p.error("give an ONNX path and/or --torchscript PT")

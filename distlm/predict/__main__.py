@@ -25,9 +25,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--every", type=int, default=10, help="keep every N-th video frame (default 10)")
     p.add_argument("--detector", default=None, help="override the checkpoint's detector (mtcnn|haar|none)")
     p.add_argument("--threshold", type=float, default=0.5, help="AU on/off threshold")
-    p.add_argument("--face-actors", type=int, default=1)
-    p.add_argument("--model-actors", type=int, default=1)
-    p.add_argument("--cpus-per-actor", type=float, default=1.0)
+    p.add_argument("--face-actors", type=int, default=1,
+                   help="actors that decode inputs and detect/crop faces, in parallel (default 1)")
+    p.add_argument("--model-actors", type=int, default=1,
+                   help="actors that run the network on the crops (default 1)")
+    p.add_argument("--cpus-per-actor", type=float, default=1.0,
+                   help="CPUs reserved per face actor, i.e. its detector's threads (default 1)")
     p.add_argument("--model-cpus", type=float, default=None,
                    help="CPUs reserved per CPU model actor (default: --cpus-per-actor if it fits, "
                         "else what the face actors leave)")

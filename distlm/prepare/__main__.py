@@ -22,20 +22,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--input", help="folder or s3:// prefix of images (unlabelled tree)")
     p.add_argument("--format", default=None, help="reader for --input (default: images); see distlm.data")
     p.add_argument("--output", help="output folder or s3:// prefix (job mode: one sub-folder per source)")
-    p.add_argument("--detector", default="mtcnn", choices=DETECTORS.list())
-    p.add_argument("--size", type=int, default=227)
-    p.add_argument("--margin", type=float, default=0.1)
-    p.add_argument("--choose", default="largest", choices=CHOOSERS.list())
+    p.add_argument("--detector", default="mtcnn", choices=DETECTORS.list(), help="face detector (default mtcnn)")
+    p.add_argument("--size", type=int, default=227, help="side of the square crops in pixels (default 227)")
+    p.add_argument("--margin", type=float, default=0.1,
+                   help="crop side = max(w, h) * (1 + 2 * margin) around the box centre (default 0.1)")
+    p.add_argument("--choose", default="largest", choices=CHOOSERS.list(),
+                   help="which face to keep when there are several (default largest)")
     p.add_argument("--align", action="store_true", help="level the eyes (MTCNN landmarks)")
     p.add_argument("--max-side", type=int, default=1024, help="downscale larger images for detection")
-    p.add_argument("--detect-batch", type=int, default=8)
-    p.add_argument("--actors", type=int, default=1)
-    p.add_argument("--cpus-per-actor", type=float, default=1.0)
-    p.add_argument("--shard-size", type=int, default=256)
+    p.add_argument("--detect-batch", type=int, default=8, help="images per detector call (default 8)")
+    p.add_argument("--actors", type=int, default=1, help="face-crop actors, one detector each (default 1)")
+    p.add_argument("--cpus-per-actor", type=float, default=1.0, help="CPUs reserved per actor (default 1)")
+    p.add_argument("--shard-size", type=int, default=256,
+                   help="inputs per Parquet shard, fixed for the life of an output (default 256)")
     p.add_argument("--order", default="mixed", choices=ORDERS.list(),
                    help="spread of the inputs over the shards: mixed (hash of the id) or id")
-    p.add_argument("--max-pixels", type=int, default=None)
-    p.add_argument("--alpha", default="black", choices=["black", "white", "drop"])
+    p.add_argument("--max-pixels", type=int, default=None,
+                   help="decompression-bomb cap per image (default 100,000,000)")
+    p.add_argument("--alpha", default="black", choices=["black", "white", "drop"],
+                   help="transparent images: composite on black or white, or drop the alpha channel")
     p.add_argument("--address", default=None, help="Ray address; 'local' forces a new local instance")
     p.add_argument("--num-cpus", type=int, default=None, help="CPUs of a new local Ray instance")
     p.add_argument("--metrics-port", type=int, default=None, help="Prometheus port (0 off, -1 any free)")
