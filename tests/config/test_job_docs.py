@@ -1,0 +1,62 @@
+"""docs/jobs.md documents every field of the typed job spec, in its section's table."""
+import dataclasses
+import re
+import typing
+from pathlib import Path
+
+from distlm.config.schema import JobSpec
+from distlm.config.schema_data import SourceSpec
+
+DOC = (Path(__file__).parents[2] / "docs" / "jobs.md").read_text()
+
+
+def _sections(doc: str) -> dict:
+    """``### `a`, `b``` heading -> the keys in the first column of its table; a key
+    written ``a.x`` under a heading that names several sections belongs to ``a``."""
+    out, names = {}, []
+    for line in doc.splitlines():
+        if line.startswith("### "):
+            names = ["top level"] if "top level" in line else re.findall(r"`([a-z_]+)`", line)
+            for n in names:
+                out.setdefault(n, set())
+        elif line.startswith("## "):
+            names = []
+        elif names and line.startswith("| `"):
+            for key in re.findall(r"`([a-z_0-9.]+)`", line.split("|")[1]):
+                head, _, rest = key.partition(".")
+                if len(names) > 1 and head in names:
+                    out[head].add(rest)
+                else:
+                    for n in names:
+                        out[n].add(key)
+    return out
+
+
+def _leaf_keys(cls, prefix=""):
+    """Dotted keys of a dataclass; nested dataclasses (but not sources) are walked."""
+    hints = typing.get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        t = hints[f.name]
+        if dataclasses.is_dataclass(t) and t is not SourceSpec:
+            yield from _leaf_keys(t, f"{prefix}{f.name}.")
+        else:
+            yield prefix + f.name
+
+
+def test_every_job_spec_field_is_in_its_section_table():
+    sections = _sections(DOC)
+    hints = typing.get_type_hints(JobSpec)
+    missing = []
+    for f in dataclasses.fields(JobSpec):
+        t = hints[f.name]
+        if dataclasses.is_dataclass(t):
+            documented = sections.get(f.name, set())
+            missing += [f"{f.name}.{k}" for k in _leaf_keys(t) if k not in documented]
+        elif f.name not in sections.get("top level", set()):
+            missing.append(f.name)
+    assert not missing, f"docs/jobs.md lacks: {missing}"
+
+
+def test_source_fields_are_described():
+    for name in (f.name for f in dataclasses.fields(SourceSpec)):
+        assert f"`{name}`" in DOC
