@@ -60,3 +60,26 @@ def test_every_job_spec_field_is_in_its_section_table():
 def test_source_fields_are_described():
     for name in (f.name for f in dataclasses.fields(SourceSpec)):
         assert f"`{name}`" in DOC
+
+
+def _literal_fields(cls, prefix=""):
+    """(dotted key, allowed values) of every ``Literal`` field, nested dataclasses walked."""
+    hints = typing.get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        t = hints[f.name]
+        if dataclasses.is_dataclass(t) and t is not SourceSpec:
+            yield from _literal_fields(t, f"{prefix}{f.name}.")
+        elif typing.get_origin(t) is typing.Literal:
+            yield prefix + f.name, typing.get_args(t)
+
+
+def test_every_choice_of_a_closed_field_is_documented():
+    lines = DOC.splitlines()
+    missing = []
+    for key, values in _literal_fields(JobSpec):
+        section, _, leaf = key.partition(".")
+        candidates = [leaf, key] if leaf else [key]
+        rows = [ln for ln in lines if any(ln.startswith(f"| `{c}`") for c in candidates)]
+        assert rows, f"no row for {key}"
+        missing += [f"{key}: {v}" for v in values if not any(f"`{v}`" in re.split(r"(?<!\\)\|", r)[2] for r in rows)]
+    assert not missing, f"docs/jobs.md does not list: {missing}"
