@@ -83,3 +83,30 @@ def test_every_choice_of_a_closed_field_is_documented():
         assert rows, f"no row for {key}"
         missing += [f"{key}: {v}" for v in values if not any(f"`{v}`" in re.split(r"(?<!\\)\|", r)[2] for r in rows)]
     assert not missing, f"docs/jobs.md does not list: {missing}"
+
+
+def _row(key: str, section: str) -> str:
+    """The one row of ``key`` in the table under the heading ``### `section```."""
+    text = DOC[DOC.index(f"### `{section}`"):]
+    text = text[:text.index("\n#", 1)]
+    rows = [ln for ln in text.splitlines() if ln.startswith(f"| `{key}`")]
+    assert len(rows) == 1, f"expected one row for {key} under {section}, found {len(rows)}"
+    return rows[0]
+
+
+def test_every_registered_name_a_field_accepts_is_documented():
+    import distlm.data.readers  # noqa: F401  (registers the readers)
+    import distlm.models  # noqa: F401  (registers the models)
+    from distlm.data.loading.augment import AUGMENTATIONS
+    from distlm.data.readers.base import READERS
+    from distlm.formulas.builtin import FORMULA_SETS
+    from distlm.models.registry import MODELS
+
+    source = DOC[DOC.index("A **source** is"):]
+    source = source[:source.index("\n\n")]
+    where = {"train.augment": (_row("augment", "train"), AUGMENTATIONS),
+             "selflabel.formulas": (_row("formulas", "selflabel"), FORMULA_SETS),
+             "model.name": (_row("name", "model"), MODELS),
+             "source format": (source, READERS)}
+    missing = [f"{k}: {n}" for k, (text, reg) in where.items() for n in reg.list() if f"`{n}" not in text]
+    assert not missing, f"docs/jobs.md does not name: {missing}"
