@@ -17,6 +17,8 @@ Default: each run is ``build_trainer(spec).fit()`` on one local Ray session
 (``--workers`` workers); ``--no-ray`` trains in this process with
 ``distlm.train.loop.Worker`` (identical maths, 1 worker, faster on a small machine).
 Finished runs are stored in ``<out>.json``; re-running the same command skips them.
+With ``--no-ray --state-dir DIR`` a run in progress is snapshotted at every evaluation
+point and the same command continues a stopped run from there (docs/reproduce.md).
 """
 from __future__ import annotations
 
@@ -74,9 +76,15 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     ap.add_argument("--report-only", action="store_true",
                     help="train nothing: write the page from the runs already in the store(s)")
     ap.add_argument("--eval-points", type=int, default=10, help="evaluations per run (accuracy curve)")
+    ap.add_argument("--state-dir", default=None, metavar="DIR",
+                    help="--no-ray: snapshot each run at every evaluation point under DIR/<row>-s<seed>-<steps>; "
+                         "the same command continues a stopped run from its last snapshot, with the result "
+                         "of an uninterrupted run")
     ap.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
                     help="overrides applied to every row, e.g. train.augment=crop_flip")
     a = ap.parse_args(argv)
+    if a.state_dir and not a.no_ray:
+        ap.error("--state-dir needs --no-ray (runs on Ray resume from Ray Train's checkpoints)")
     a.seed_list = [int(s) for s in (a.seeds or ("0" if a.quick else "0,1,2")).split(",")]
     a.steps = a.steps or (300 if a.quick else 2000)
     a.row_list = parse_rows(a.rows) if a.rows else (QUICK_ROWS if a.quick else list(ROWS))
@@ -251,7 +259,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                                 eval_every=max(a.steps // a.eval_points, 1), workers=1 if a.no_ray else a.workers)
             n_embed = 3000 if (row in EMBED_ROWS and seed == a.seed_list[0]) else 0
             print(f"[{time.perf_counter() - t0:6.0f}s] {row} seed {seed} ({a.steps} steps)", flush=True)
-            rec = (run_in_process(spec, n_embed=n_embed, progress=_progress(t0)) if a.no_ray
+            snap = os.path.join(a.state_dir, f"{row}-s{seed}-{a.steps}") if a.state_dir else None
+            rec = (run_in_process(spec, n_embed=n_embed, progress=_progress(t0), state_dir=snap) if a.no_ray
                    else run_on_ray(spec, n_embed=n_embed))
             records.setdefault(row, {})[seed] = rec
             f = rec["final"]

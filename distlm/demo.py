@@ -107,26 +107,34 @@ def _history(h: Dict[str, list]) -> Dict[str, list]:
 
 
 def run_in_process(spec, eval_subset: int = 2000, n_embed: int = 0,
-                   progress: Optional[Callable[[int, int, Dict[str, float]], None]] = None) -> Record:
+                   progress: Optional[Callable[[int, int, Dict[str, float]], None]] = None,
+                   state_dir: Optional[str] = None) -> Record:
     """Train ``spec`` in this process (``distlm.train.loop.Worker``, one worker);
     intermediate evaluations on the first ``eval_subset`` test images, the final
     one on the whole test set. ``progress(step, total_steps, metrics)`` is called
-    after each intermediate evaluation."""
+    after each intermediate evaluation. With ``state_dir``, a snapshot is written there
+    after each intermediate evaluation and a run stopped at any point continues from
+    the last one, with the same result as an uninterrupted run
+    (:mod:`distlm.train.snapshot`)."""
     from distlm.telemetry.trainer import TrainerTelemetry
     from distlm.train.data import test_batches, with_test_head
     from distlm.train.evaluate import evaluate
     from distlm.train.loop import Worker
+    from distlm.train.snapshot import resume_snapshot, save_snapshot
 
     t0 = time.perf_counter()
     w = Worker(spec)
+    done = resume_snapshot(w, state_dir) if state_dir else {}
     sub = with_test_head(w.memory, eval_subset)
     off = TrainerTelemetry(False)
-    train_s = 0.0
+    train_s, wall_before = done.get("train_s", 0.0), done.get("wall_s", 0.0)
     while w.epoch < spec.train.epochs:
         train_s += w.run_epoch(off)
         if w.epoch % spec.train.eval_every == 0 and w.epoch < spec.train.epochs:
             w.history["eval_step"].append(w.step)
             w.history["eval"].append(evaluate(w.eval_model, test_batches(sub, 0, 1), spec, w.norm, "cpu"))
+            if state_dir:
+                save_snapshot(w, state_dir, {"train_s": train_s, "wall_s": wall_before + time.perf_counter() - t0})
             if progress is not None:
                 progress(w.step, w.total_steps, _metrics(w.history["eval"][-1]))
     rec: Record = {"train_s": train_s, "steps": w.step}
@@ -136,7 +144,7 @@ def run_in_process(spec, eval_subset: int = 2000, n_embed: int = 0,
     w.history["eval_step"].append(w.step)
     w.history["eval"].append(rec["final"])
     rec["history"] = _history(w.history)
-    rec["wall_s"] = time.perf_counter() - t0
+    rec["wall_s"] = wall_before + time.perf_counter() - t0
     return rec
 
 
@@ -167,7 +175,7 @@ def run_on_ray(spec, n_embed: int = 0) -> Record:
     final = worker_final(history, rec["steps"], len(memory.test.labels))
     _finish(rec, spec, load_model(state, "cpu"), norm, memory, _centroids(state), n_embed, final)
     rec["history"] = _history(history)
-    rec["wall_s"] = time.perf_counter() - t0
+    rec["wall_s"] = wall_before + time.perf_counter() - t0
     return rec
 
 
