@@ -37,6 +37,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from distlm.config import load_job  # noqa: E402
 from distlm.demo import apply_budget, job_path, run_in_process, run_on_ray  # noqa: E402
+from distlm.train.checkpoint import CheckpointError  # noqa: E402
 from fmnist_report import (EXP1, EXP2, EXP3, balance_table, commentary, commentary_ssl, figure_curves,  # noqa: E402
                            figure_embeddings, geometry_table, table1, table2, with_trained_weights)
 from fmnist_rows import EMBED_PAIR, QUICK_ROWS, ROWS, parse_rows  # noqa: E402
@@ -260,8 +261,11 @@ def main(argv: Optional[List[str]] = None) -> int:
             n_embed = 3000 if (row in EMBED_ROWS and seed == a.seed_list[0]) else 0
             print(f"[{time.perf_counter() - t0:6.0f}s] {row} seed {seed} ({a.steps} steps)", flush=True)
             snap = os.path.join(a.state_dir, f"{row}-s{seed}-{a.steps}") if a.state_dir else None
-            rec = (run_in_process(spec, n_embed=n_embed, progress=_progress(t0), state_dir=snap) if a.no_ray
-                   else run_on_ray(spec, n_embed=n_embed))
+            try:
+                rec = (run_in_process(spec, n_embed=n_embed, progress=_progress(t0), state_dir=snap) if a.no_ray
+                       else run_on_ray(spec, n_embed=n_embed))
+            except CheckpointError as err:
+                raise SystemExit(f"error: {err}")
             records.setdefault(row, {})[seed] = rec
             f = rec["final"]
             print("    " + " ".join(f"{k}={v:.4f}" for k, v in f.items() if k in ("acc", "avg_acc", "avg_full"))

@@ -211,3 +211,23 @@ def test_geometry_table_reads_calibration_and_margin_off_the_runs():
     assert lines[2].startswith("| CE only") and "| 5.000 ± 1.414 |" in lines[2] and "| 0.300 ± 0.141 | 2 |" in lines[2]
     assert "| 2.000 ± – |" in lines[3] and "| 0.600 ± – | 1 |" in lines[3]
     assert geometry_table({"ssl_ce": {0: {"final": {"acc": 0.8}}}}) is None
+
+
+def test_driver_snapshots_runs_and_refuses_a_foreign_snapshot(tmp_path, monkeypatch, short_test_set):
+    """``--state-dir``: a snapshot per run at its evaluation points (resume itself:
+    tests/train/test_snapshot.py); a snapshot of another spec stops the driver with the
+    differing key; ``--state-dir`` without ``--no-ray`` is a usage error."""
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    monkeypatch.chdir(ROOT)
+    driver = importlib.import_module("fmnist_experiments")
+    state = tmp_path / "state"
+    common = ["--no-ray", "--steps", "20", "--eval-points", "2", "--rows", "ssl_ce", "--seeds", "0",
+              "--state-dir", str(state)]
+    assert driver.main([*common, "--out", str(tmp_path / "a.md")]) == 0
+    assert (state / "ssl_ce-s0-20" / "state.pt").stat().st_size > 1000
+    with pytest.raises(SystemExit, match=r"ssl_ce-s0-20: snapshot of a different job spec \(first difference: "
+                                         r"train.augment\)"):
+        driver.main([*common, "--set", "train.augment=none", "--out", str(tmp_path / "b.md")])
+    with pytest.raises(SystemExit) as usage:
+        driver.parse_args(["--state-dir", str(state)])
+    assert usage.value.code == 2
