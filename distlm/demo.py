@@ -78,7 +78,7 @@ def worker_final(history: Dict[str, list], steps: int, n_test: int) -> Optional[
 
 
 def _finish(record: Record, spec, model, norm, memory, centroids, n_embed: int,
-            final: Optional[Dict[str, float]] = None) -> Record:
+            final: Optional[Dict[str, float]] = None, device: Any = "cpu") -> Record:
     """Final full-test metrics of a trained model (``final`` when the workers already
     computed them) and the first ``n_embed`` test embeddings for the figures."""
     from distlm.train.data import test_batches, with_test_head
@@ -86,15 +86,15 @@ def _finish(record: Record, spec, model, norm, memory, centroids, n_embed: int,
 
     ev: Dict[str, Any] = {}
     if final is None:
-        ev = evaluate(model, test_batches(memory, 0, 1), spec, norm, "cpu", collect_embeddings=n_embed)
+        ev = evaluate(model, test_batches(memory, 0, 1), spec, norm, device, collect_embeddings=n_embed)
         final = _metrics(ev)
     elif n_embed:
-        ev = evaluate(model, test_batches(with_test_head(memory, n_embed), 0, 1), spec, norm, "cpu",
+        ev = evaluate(model, test_batches(with_test_head(memory, n_embed), 0, 1), spec, norm, device,
                       collect_embeddings=n_embed)
     record["final"] = final
     if "embeddings" in ev:
-        record["embeddings"] = ev["embeddings"].numpy()
-        record["targets"] = ev["targets"].numpy()
+        record["embeddings"] = ev["embeddings"].cpu().numpy()
+        record["targets"] = ev["targets"].cpu().numpy()
         record["centroids"] = centroids
     return record
 
@@ -108,11 +108,12 @@ def _history(h: Dict[str, list]) -> Dict[str, list]:
 
 def run_in_process(spec, eval_subset: int = 2000, n_embed: int = 0,
                    progress: Optional[Callable[[int, int, Dict[str, float]], None]] = None,
-                   state_dir: Optional[str] = None) -> Record:
+                   state_dir: Optional[str] = None, device: Any = "cpu") -> Record:
     """Train ``spec`` in this process (``distlm.train.loop.Worker``, one worker);
     intermediate evaluations on the first ``eval_subset`` test images, the final
     one on the whole test set. ``progress(step, total_steps, metrics)`` is called
-    after each intermediate evaluation. With ``state_dir``, a snapshot is written there
+    after each intermediate evaluation. ``device``: where the worker trains and evaluates
+    (``cuda`` is not bit-for-bit deterministic). With ``state_dir``, a snapshot is written there
     after each intermediate evaluation and a run stopped at any point continues from
     the last one, with the same result as an uninterrupted run
     (:mod:`distlm.train.snapshot`)."""
@@ -123,7 +124,7 @@ def run_in_process(spec, eval_subset: int = 2000, n_embed: int = 0,
     from distlm.train.snapshot import resume_snapshot, save_snapshot
 
     t0 = time.perf_counter()
-    w = Worker(spec)
+    w = Worker(spec, device=device)
     done = resume_snapshot(w, state_dir) if state_dir else {}
     sub = with_test_head(w.memory, eval_subset)
     off = TrainerTelemetry(False)
@@ -132,15 +133,16 @@ def run_in_process(spec, eval_subset: int = 2000, n_embed: int = 0,
         train_s += w.run_epoch(off)
         if w.epoch % spec.train.eval_every == 0 and w.epoch < spec.train.epochs:
             w.history["eval_step"].append(w.step)
-            w.history["eval"].append(evaluate(w.eval_model, test_batches(sub, 0, 1), spec, w.norm, "cpu"))
+            w.history["eval"].append(evaluate(w.eval_model, test_batches(sub, 0, 1), spec, w.norm, w.device))
             if state_dir:
                 save_snapshot(w, state_dir, {"train_s": train_s, "wall_s": wall_before + time.perf_counter() - t0})
             if progress is not None:
                 progress(w.step, w.total_steps, _metrics(w.history["eval"][-1]))
     rec: Record = {"train_s": train_s, "steps": w.step}
-    _finish(rec, spec, w.eval_model, w.norm, w.memory, _centroid_array(w.objective.centroid_state()), n_embed)
+    _finish(rec, spec, w.eval_model, w.norm, w.memory, _centroid_array(w.objective.centroid_state()), n_embed,
+            device=w.device)
     if w.averaged is not None:  # the trained weights too, to show what the average adds
-        rec["final_trained"] = _metrics(evaluate(w.model, test_batches(w.memory, 0, 1), spec, w.norm, "cpu"))
+        rec["final_trained"] = _metrics(evaluate(w.model, test_batches(w.memory, 0, 1), spec, w.norm, w.device))
     w.history["eval_step"].append(w.step)
     w.history["eval"].append(rec["final"])
     rec["history"] = _history(w.history)

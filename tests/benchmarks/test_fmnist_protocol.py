@@ -216,18 +216,32 @@ def test_geometry_table_reads_calibration_and_margin_off_the_runs():
 def test_driver_snapshots_runs_and_refuses_a_foreign_snapshot(tmp_path, monkeypatch, short_test_set):
     """``--state-dir``: a snapshot per run at its evaluation points (resume itself:
     tests/train/test_snapshot.py); a snapshot of another spec stops the driver with the
-    differing key; ``--state-dir`` without ``--no-ray`` is a usage error."""
+    differing key; the device is recorded per run; ``--state-dir`` and ``--device``
+    without ``--no-ray`` are usage errors."""
     monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
     monkeypatch.chdir(ROOT)
     driver = importlib.import_module("fmnist_experiments")
     state = tmp_path / "state"
     common = ["--no-ray", "--steps", "20", "--eval-points", "2", "--rows", "ssl_ce", "--seeds", "0",
-              "--state-dir", str(state)]
+              "--state-dir", str(state), "--device", "auto"]
     assert driver.main([*common, "--out", str(tmp_path / "a.md")]) == 0
     assert (state / "ssl_ce-s0-20" / "state.pt").stat().st_size > 1000
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert driver.load_store(str(tmp_path / "a.json"), 20, [])["ssl_ce"][0]["device"] == expected
     with pytest.raises(SystemExit, match=r"ssl_ce-s0-20: snapshot of a different job spec \(first difference: "
                                          r"train.augment\)"):
         driver.main([*common, "--set", "train.augment=none", "--out", str(tmp_path / "b.md")])
-    with pytest.raises(SystemExit) as usage:
-        driver.parse_args(["--state-dir", str(state)])
-    assert usage.value.code == 2
+    for flags in (["--state-dir", str(state)], ["--device", "cuda"]):
+        with pytest.raises(SystemExit) as usage:
+            driver.parse_args(flags)
+        assert usage.value.code == 2
+
+
+def test_auto_device_is_cuda_only_when_torch_sees_one(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    driver = importlib.import_module("fmnist_experiments")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert driver.resolve_device("auto") == "cuda" and driver.resolve_device("cpu") == "cpu"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert driver.resolve_device("auto") == "cpu" and driver.resolve_device("cuda:1") == "cuda:1"
+    assert driver.machine("cpu").endswith("no GPU used")
