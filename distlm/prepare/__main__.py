@@ -1,6 +1,9 @@
 """Command line: ``python -m distlm.prepare JOB.yaml --output DST`` or
 ``python -m distlm.prepare --input SRC --output DST [--detector mtcnn] [--size 227] ...``.
 
+Job mode also writes ``DST/job.yaml``: the resolved job (overrides included) with each
+source pointing at its crops, so ``python -m distlm.train DST/job.yaml`` trains on them.
+
 Exit status 0 when every input is accounted for in the manifest (some may be
 ``no_face``/``unreadable``), 2 on bad arguments or an incompatible output.
 """
@@ -76,7 +79,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             summary = prepare(source, args.output, **_options(args, storage))
             print(json.dumps(summary, indent=2))
             return 0
-        from distlm.prepare.job import job_sources, role_output
+        from distlm.prepare.job import job_sources, role_output, write_prepared_job
 
         sources, job_storage, spec = job_sources(args.job, args.set)
         storage = {**job_storage, **storage}
@@ -84,6 +87,8 @@ def main(argv: Optional[List[str]] = None) -> int:
             dst = role_output(args.output, role, storage)
             summary = prepare(source, dst, **_options(args, storage, size=spec.data.image_size))
             print(json.dumps({role: summary}, indent=2))
+        job = write_prepared_job(spec, args.output, [role for role, _ in sources], storage)
+        print(f"the job on its crops: {job}\n  python -m distlm.train {job}", file=sys.stderr)
         return 0
     except (ValueError, KeyError, FileNotFoundError, NotADirectoryError) as err:
         print(f"prepare: error: {err}", file=sys.stderr)

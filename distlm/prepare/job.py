@@ -31,3 +31,35 @@ def job_sources(path: str, overrides: Sequence[str] = ()) -> Tuple[List[Tuple[st
 def role_output(output: str, role: str, storage: Optional[Dict[str, Any]] = None) -> str:
     fs, root = resolve(output, storage)
     return to_uri(fs, join(fs, root, role))
+
+
+JOB_FILE = "job.yaml"
+
+
+def prepared_job(spec: Any, output: str, roles: Sequence[str], storage: Optional[Dict[str, Any]] = None) -> Any:
+    """``spec`` with each prepared role's source replaced by its crops,
+    ``{format: parquet, path: DST/<role>}`` (the reader options of the image source do
+    not apply to shards) and ``storage``'s endpoint, if any, as ``data.storage.endpoint_url``;
+    everything else, the ``--set`` overrides included, unchanged."""
+    from distlm.config.schema_data import SourceSpec
+
+    shards = {role: SourceSpec(format="parquet", path=role_output(output, role, storage), options={})
+              for role in roles}
+    endpoint = (storage or {}).get("endpoint_url")
+    if endpoint:  # the endpoint the crops were written to (--endpoint-url) is where they are read
+        shards["storage"] = dataclasses.replace(spec.data.storage, endpoint_url=endpoint)
+    return dataclasses.replace(spec, data=dataclasses.replace(spec.data, **shards))
+
+
+def write_prepared_job(spec: Any, output: str, roles: Sequence[str],
+                       storage: Optional[Dict[str, Any]] = None) -> str:
+    """Write :func:`prepared_job` as ``DST/job.yaml`` (local or s3://); return its path,
+    ready for ``python -m distlm.train DST/job.yaml``."""
+    from distlm.config import dump_job
+
+    fs, root = resolve(output, storage)
+    key = join(fs, root, JOB_FILE)
+    fs.makedirs(root, exist_ok=True)
+    with fs.open(key, "w") as f:
+        f.write(dump_job(prepared_job(spec, output, roles, storage)))
+    return to_uri(fs, key)

@@ -63,8 +63,8 @@ def check_sources(spec) -> None:
         listed = ", ".join(f"data.{side} ({src.format}: {src.path})" for side, src in raw)
         raise RawImagesError(
             f"job {spec.name!r}: {listed} index image files; the trainer reads face crops. "
-            f"Run `python -m distlm.prepare JOB.yaml --output DST` and point each of them at "
-            f"`{{format: parquet, path: DST/<side>}}` (see docs/prepare.md)")
+            f"Run `python -m distlm.prepare JOB.yaml --output DST`, then train `DST/job.yaml` (the job "
+            f"with each of them at `{{format: parquet, path: DST/<side>}}`; see docs/prepare.md)")
 
 
 def split_for(side: str, present: Iterable[Optional[str]]) -> Optional[str]:

@@ -53,7 +53,8 @@ def crops(ray_shared, tmp_path_factory):
     parquet = {side: {"format": "parquet", "path": str(root / "prepared" / side)} for side in raw}
     rafq = {side: {"format": "parquet", "path": str(root / "raf_prepared" / side)} for side in ("labelled", "test")}
     yield {"root": root, "raw_job": raw_job,
-           "job": _job(root / "job.yaml", parquet),
+           "job": str(root / "prepared" / "job.yaml"),   # written by prepare: the raw job on its crops
+           "hand_job": _job(root / "job.yaml", parquet),
            "raf_job": _job(root / "raf.yaml", rafq, selflabel={"enabled": False})}
 
 
@@ -63,6 +64,17 @@ def trained(crops):
     result = build_trainer(spec).fit()
     assert result.error is None, result.error
     return spec, result
+
+
+def test_prepare_wrote_the_job_on_its_crops(crops):
+    """``DST/job.yaml`` is the raw job with each source replaced by its shards, nothing else."""
+    from distlm.config import spec_to_dict
+
+    written, hand = spec_to_dict(load_job(crops["job"])), spec_to_dict(load_job(crops["hand_job"]))
+    for role in ("labelled", "unlabelled", "test"):
+        assert written["data"][role] == {"format": "parquet", "path": str(crops["root"] / "prepared" / role),
+                                         "options": {}}
+    assert written == hand
 
 
 def test_prepare_wrote_binary_image_shards(crops):

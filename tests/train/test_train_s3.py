@@ -99,3 +99,15 @@ def test_evaluate_fetched_the_checkpoint_from_s3(s3_run):
         saved = json.load(f)
     assert saved["epoch"] == 1 and saved["step"] == 2
     assert out["row"]["acc"] == pytest.approx(s3_run["result"].metrics["test_acc"])
+
+
+def test_prepare_wrote_the_job_on_its_crops_to_s3(s3_run):
+    """``prepare JOB --output s3://...`` leaves ``s3://.../job.yaml`` (written with the
+    job's storage options), its sources on the S3 shards and its storage the job's."""
+    local = s3_run["root"] / "prepared-job.yaml"
+    local.write_bytes(s3_run["fs"].cat_file(f"{BUCKET}/crops/job.yaml"))
+    spec = load_job(str(local))
+    for role in ("labelled", "unlabelled", "test"):
+        src = getattr(spec.data, role)
+        assert (src.format, src.path, src.options) == ("parquet", f"s3://{BUCKET}/crops/{role}", {})
+    assert spec.data.storage == s3_run["spec"].data.storage
