@@ -226,8 +226,9 @@ def test_driver_snapshots_runs_and_refuses_a_foreign_snapshot(tmp_path, monkeypa
               "--state-dir", str(state), "--device", "auto"]
     assert driver.main([*common, "--out", str(tmp_path / "a.md")]) == 0
     assert (state / "ssl_ce-s0-20" / "state.pt").stat().st_size > 1000
-    expected = "cuda" if torch.cuda.is_available() else "cpu"
-    assert driver.load_store(str(tmp_path / "a.json"), 20, [])["ssl_ce"][0]["device"] == expected
+    expected = "cuda:0 (" if torch.cuda.is_available() else "cpu"
+    assert driver.load_store(str(tmp_path / "a.json"), 20, [])["ssl_ce"][0]["device"].startswith(expected)
+    assert f"runs trained on: {expected}" in (tmp_path / "a.md").read_text()
     with pytest.raises(SystemExit, match=r"ssl_ce-s0-20: snapshot of a different job spec \(first difference: "
                                          r"train.augment\)"):
         driver.main([*common, "--set", "train.augment=none", "--out", str(tmp_path / "b.md")])
@@ -244,4 +245,7 @@ def test_auto_device_is_cuda_only_when_torch_sees_one(monkeypatch):
     assert driver.resolve_device("auto") == "cuda" and driver.resolve_device("cpu") == "cpu"
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     assert driver.resolve_device("auto") == "cpu" and driver.resolve_device("cuda:1") == "cuda:1"
-    assert driver.machine("cpu").endswith("no GPU used")
+    assert driver.device_label("cpu") == "cpu"
+    old, gpu = {"final": {}}, {"final": {}, "device": "cuda:0 (X)"}
+    assert driver.devices_used({"a": {0: old, 1: old}}) == "cpu"
+    assert driver.devices_used({"a": {0: old}, "b": {0: gpu, 1: gpu}}) == "cpu (1 run), cuda:0 (X) (2 runs)"
