@@ -32,15 +32,16 @@ def _sections(doc: str) -> dict:
     return out
 
 
-def _leaf_keys(cls, prefix=""):
-    """Dotted keys of a dataclass; nested dataclasses (but not sources) are walked."""
+def _fields(cls, prefix=""):
+    """(dotted key, type) of every field of a dataclass; nested dataclasses (but not
+    sources) are walked."""
     hints = typing.get_type_hints(cls)
     for f in dataclasses.fields(cls):
         t = hints[f.name]
         if dataclasses.is_dataclass(t) and t is not SourceSpec:
-            yield from _leaf_keys(t, f"{prefix}{f.name}.")
+            yield from _fields(t, f"{prefix}{f.name}.")
         else:
-            yield prefix + f.name
+            yield prefix + f.name, t
 
 
 def test_every_job_spec_field_is_in_its_section_table():
@@ -51,7 +52,7 @@ def test_every_job_spec_field_is_in_its_section_table():
         t = hints[f.name]
         if dataclasses.is_dataclass(t):
             documented = sections.get(f.name, set())
-            missing += [f"{f.name}.{k}" for k in _leaf_keys(t) if k not in documented]
+            missing += [f"{f.name}.{k}" for k, _ in _fields(t) if k not in documented]
         elif f.name not in sections.get("top level", set()):
             missing.append(f.name)
     assert not missing, f"docs/jobs.md lacks: {missing}"
@@ -62,21 +63,11 @@ def test_source_fields_are_described():
         assert f"`{name}`" in DOC
 
 
-def _literal_fields(cls, prefix=""):
-    """(dotted key, allowed values) of every ``Literal`` field, nested dataclasses walked."""
-    hints = typing.get_type_hints(cls)
-    for f in dataclasses.fields(cls):
-        t = hints[f.name]
-        if dataclasses.is_dataclass(t) and t is not SourceSpec:
-            yield from _literal_fields(t, f"{prefix}{f.name}.")
-        elif typing.get_origin(t) is typing.Literal:
-            yield prefix + f.name, typing.get_args(t)
-
-
 def test_every_choice_of_a_closed_field_is_documented():
     lines = DOC.splitlines()
     missing = []
-    for key, values in _literal_fields(JobSpec):
+    closed = [(k, typing.get_args(t)) for k, t in _fields(JobSpec) if typing.get_origin(t) is typing.Literal]
+    for key, values in closed:
         section, _, leaf = key.partition(".")
         candidates = [leaf, key] if leaf else [key]
         rows = [ln for ln in lines if any(ln.startswith(f"| `{c}`") for c in candidates)]
