@@ -173,3 +173,13 @@ def read_text(path: str, storage: Storage = None, encoding: str = "utf-8") -> st
         raise ValueError(
             f"{path}: not valid {encoding} at byte {err.start}: {data[err.start:err.start + 8]!r}"
         ) from None
+
+
+def write_text(path: str, text: str, storage: Storage = None) -> str:
+    """Write ``text`` (UTF-8) to ``path``, local (parent folders created) or S3; return
+    ``path`` in its user-facing form (:func:`to_uri`)."""
+    fs, key = resolve(path, storage)
+    fs.makedirs(posixpath.dirname(key), exist_ok=True)
+    with fs.open(key, "w", encoding="utf-8") as f:
+        f.write(text)
+    return to_uri(fs, key)

@@ -56,10 +56,8 @@ def write_prepared_job(spec: Any, output: str, roles: Sequence[str],
     """Write :func:`prepared_job` as ``DST/job.yaml`` (local or s3://); return its path,
     ready for ``python -m distlm.train DST/job.yaml``."""
     from distlm.config import dump_job
+    from distlm.data.fs import write_text
 
     fs, root = resolve(output, storage)
-    key = join(fs, root, JOB_FILE)
-    fs.makedirs(root, exist_ok=True)
-    with fs.open(key, "w") as f:
-        f.write(dump_job(prepared_job(spec, output, roles, storage)))
-    return to_uri(fs, key)
+    return write_text(to_uri(fs, join(fs, root, JOB_FILE)), dump_job(prepared_job(spec, output, roles, storage)),
+                      storage)

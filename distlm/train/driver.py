@@ -129,12 +129,10 @@ def save_resolved_spec(spec) -> str:
     base = storage_path(spec)
     if "://" in base:
         from distlm.config import dump_job
-        from distlm.data.fs import resolve
+        from distlm.data.fs import write_text
 
         path = f"{base.rstrip('/')}/{run_name(spec)}/{SPEC_FILE}"
-        fs, key = resolve(path, storage_options(spec))
-        with fs.open(key, "w") as f:
-            f.write(dump_job(spec))
+        write_text(path, dump_job(spec), storage_options(spec))
         return path
     path = os.path.join(base, run_name(spec), SPEC_FILE)
     os.makedirs(os.path.dirname(path), exist_ok=True)
