@@ -299,7 +299,8 @@ def main(argv: Optional[List[str]] = None) -> int:
             snap = os.path.join(a.state_dir, f"{row}-s{seed}-{a.steps}") if a.state_dir else None
             try:
                 rec = (run_in_process(spec, n_embed=n_embed, progress=_progress(t0), state_dir=snap,
-                                      device=a.device) if a.no_ray
+                                      device=a.device, log=lambda line: print("    " + line, flush=True))
+                       if a.no_ray
                        else run_on_ray(spec, n_embed=n_embed))
             except CheckpointError as err:
                 raise SystemExit(f"error: {err}")

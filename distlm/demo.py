@@ -108,7 +108,8 @@ def _history(h: Dict[str, list]) -> Dict[str, list]:
 
 def run_in_process(spec, eval_subset: int = 2000, n_embed: int = 0,
                    progress: Optional[Callable[[int, int, Dict[str, float]], None]] = None,
-                   state_dir: Optional[str] = None, device: Any = "cpu") -> Record:
+                   state_dir: Optional[str] = None, device: Any = "cpu",
+                   log: Optional[Callable[[str], None]] = None) -> Record:
     """Train ``spec`` in this process (``distlm.train.loop.Worker``, one worker);
     intermediate evaluations on the first ``eval_subset`` test images, the final
     one on the whole test set. ``progress(step, total_steps, metrics)`` is called
@@ -116,7 +117,7 @@ def run_in_process(spec, eval_subset: int = 2000, n_embed: int = 0,
     (``cuda`` is not bit-for-bit deterministic). With ``state_dir``, a snapshot is written there
     after each intermediate evaluation and a run stopped at any point continues from
     the last one, with the same result as an uninterrupted run
-    (:mod:`distlm.train.snapshot`)."""
+    (:mod:`distlm.train.snapshot`); ``log(line)`` is told when a run continues from one."""
     from distlm.telemetry.trainer import TrainerTelemetry
     from distlm.train.data import test_batches, with_test_head
     from distlm.train.evaluate import evaluate
@@ -126,6 +127,8 @@ def run_in_process(spec, eval_subset: int = 2000, n_embed: int = 0,
     t0 = time.perf_counter()
     w = Worker(spec, device=device)
     done = resume_snapshot(w, state_dir) if state_dir else {}
+    if w.step and log is not None:
+        log(f"continuing from the snapshot in {state_dir} at step {w.step}/{w.total_steps}")
     sub = with_test_head(w.memory, eval_subset)
     off = TrainerTelemetry(False)
     train_s, wall_before = done.get("train_s", 0.0), done.get("wall_s", 0.0)

@@ -39,9 +39,11 @@ def test_stopped_run_continues_to_the_uninterrupted_result(straight, tmp_path):
     spec = job(*RECIPE)
     with pytest.raises(Stop):
         run_in_process(spec, eval_subset=200, progress=_stop_after(2), state_dir=str(tmp_path))
-    resumed_from = []
+    resumed_from, told = [], []
     rec = run_in_process(spec, eval_subset=200, state_dir=str(tmp_path),
-                         progress=lambda step, total, m: resumed_from.append(step))
+                         progress=lambda step, total, m: resumed_from.append(step), log=told.append)
+    assert told == [f"continuing from the snapshot in {tmp_path} at step {int(straight['history']['eval_step'][1])}/"
+                    f"{4 * spec.train.steps_per_epoch}"]
     assert resumed_from == [straight["history"]["eval_step"][2]]   # only epoch 3's evaluation was left
     assert rec["steps"] == straight["steps"] == 4 * spec.train.steps_per_epoch
     assert rec["final"] == straight["final"]
