@@ -232,7 +232,9 @@ def ssl_base(row: str) -> str:
 # (LM row, the same SSL recipe without the LM term): what the large-margin term adds
 LM_ON_TOP = [("ssl_lm_fixmatch", "ssl_fixmatch", "FixMatch-style recipe"),
              ("ssl_lm_flexmatch", "ssl_flexmatch", "FixMatch-style recipe with FlexMatch τ"),
-             ("ssl_lm_flexmatch_nearest", "ssl_flexmatch", "FixMatch-style recipe with FlexMatch τ (nearest push)")]
+             ("ssl_lm_flexmatch_nearest", "ssl_flexmatch", "FixMatch-style recipe with FlexMatch τ (nearest push)"),
+             ("ssl_lm_flexmatch_mu2_teacher", "ssl_flexmatch_mu2_teacher",
+              "FixMatch-style recipe with FlexMatch τ, μ = 2 and an EMA teacher")]
 
 
 def balance_table(records: Records, at: Sequence[int], rows: Dict = EXP3) -> Optional[str]:

@@ -59,6 +59,8 @@ EXP3: Dict[str, Row] = {
     "ssl_lm_flexmatch_mu2": Row("fmnist/ssl/lm_flexmatch_mu2.yaml", "LM + FixMatch-style, FlexMatch τ, μ = 2", "SSL"),
     "ssl_lm_flexmatch_mu2_teacher": Row("fmnist/ssl/lm_flexmatch_mu2_teacher.yaml",
                                         "LM + FixMatch-style, FlexMatch τ, μ = 2, EMA teacher", "SSL"),
+    "ssl_flexmatch_mu2_teacher": Row("fmnist/ssl/flexmatch_mu2_teacher.yaml",
+                                     "FixMatch-style, FlexMatch τ, μ = 2, EMA teacher (no LM)", "SSL"),
     "ssl_ce_avg": Row("fmnist/ssl/ce_avg.yaml", "CE only (crop+flip), weight average", "Superv"),
     "ssl_lm_flexmatch_avg": Row("fmnist/ssl/lm_flexmatch_avg.yaml", "LM + FixMatch-style, FlexMatch τ, weight average",
                                 "SSL"),
