@@ -28,8 +28,12 @@ BUDGET = ["train.epochs=1000", "train.steps_per_epoch=1000", "scaling.num_worker
 def make_worker(job: str, channels_last: bool, batch: int):
     spec = load_job(job, [*BUDGET, f"train.batch_size={batch}", f"train.channels_last={str(channels_last).lower()}"])
     w = Worker(spec)
-    batches = itertools.chain.from_iterable(w.loader.epoch(e) for e in itertools.count())
-    return w, spec, batches
+    return w, spec, endless_batches(w)
+
+
+def endless_batches(w):
+    """``w``'s training batches, epoch after epoch."""
+    return itertools.chain.from_iterable(w.loader.epoch(e) for e in itertools.count())
 
 
 def time_steps(w, batches, steps: int) -> float:

@@ -249,3 +249,18 @@ def test_auto_device_is_cuda_only_when_torch_sees_one(monkeypatch):
     old, gpu = {"final": {}}, {"final": {}, "device": "cuda:0 (X)"}
     assert driver.devices_used({"a": {0: old, 1: old}}) == "cpu"
     assert driver.devices_used({"a": {0: old}, "b": {0: gpu, 1: gpu}}) == "cpu (1 run), cuda:0 (X) (2 runs)"
+
+
+def test_recipe_cost_benchmark_times_each_row_at_its_batch(monkeypatch, capsys, short_test_set):
+    """``benchmarks/bench_recipes.py``: one row per recipe at the driver's batch (100
+    labelled + 100 × μ unlabelled), ratio to the first row; unknown rows are a usage error."""
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    monkeypatch.chdir(ROOT)
+    bench = importlib.import_module("bench_recipes")
+    bench.main(["--rows", "ssl_ce,ssl_lm_flexmatch_mu2_teacher", "--steps", "1", "--rounds", "1"])
+    lines = [l for l in capsys.readouterr().out.splitlines() if l.startswith("| `")]
+    assert [l.split(" | ")[2] for l in lines] == ["100", "300"]
+    assert lines[0].endswith("| 1.00 |") and float(lines[1].split(" | ")[-1].rstrip(" |")) > 0
+    with pytest.raises(SystemExit) as usage:
+        bench.main(["--rows", "ssl_ce,nope"])
+    assert usage.value.code == 2
