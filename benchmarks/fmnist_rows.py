@@ -37,6 +37,7 @@ EXP2: Dict[str, Row] = {
 # paired against ssl_ce. Experiment 3: ``jobs/fmnist/ssl/<row without ssl_>.yaml``.
 EXP3: Dict[str, Row] = {
     "ssl_ce": Row("fmnist/ssl/ce.yaml", "CE only (crop+flip)", "Superv"),
+    "ssl_ce_all": Row("fmnist/ssl/ce_all.yaml", "CE on all 60,000 labels (crop+flip, upper bound)", "Superv"),
     "ssl_pseudo_label": Row("fmnist/ssl/pseudo_label.yaml", "Pseudo-Label, τ 0.95", "SSL"),
     "ssl_fixmatch": Row("fmnist/ssl/fixmatch.yaml", "FixMatch-style (no LM)", "SSL"),
     "ssl_lm_strong": Row("fmnist/ssl/lm_strong.yaml", "LM, weak/strong views, τ 0.95", "SSL"),
