@@ -1,6 +1,6 @@
 """Trainer step time with ``train.channels_last`` off vs. on, side by side.
 
-    python benchmarks/bench_memory_format.py [--job jobs/fmnist/lm_ssl.yaml] [--steps 5] [--rounds 3]
+    python benchmarks/bench_memory_format.py [--job jobs/fmnist/ssl/lm_flexmatch_avg.yaml] [--steps 5] [--rounds 3]
 
 Two in-process trainer workers (``distlm.train.loop.Worker``) built from the same job
 spec, one with NCHW weights (PyTorch's default), one with NHWC (channels-last); each
@@ -52,7 +52,7 @@ def time_eval(w, spec, images: int) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--job", default="jobs/fmnist/lm_ssl.yaml")
+    ap.add_argument("--job", default="jobs/fmnist/ssl/lm_flexmatch_avg.yaml")
     ap.add_argument("--batch", type=int, default=200, help="global batch, labelled + unlabelled")
     ap.add_argument("--steps", type=int, default=5)
     ap.add_argument("--rounds", type=int, default=3)

@@ -10,7 +10,7 @@ from distlm.train.loop import Worker
 
 from train_helpers import job
 
-JOB = "fmnist/lm_ssl.yaml"   # the recommended SSL recipe (weak/strong views, weight average; NHWC by default)
+JOB = "fmnist/ssl/lm_flexmatch_avg.yaml"   # the μ = 1 SSL recipe (weak/strong views, weight average)
 
 
 def _conv_weights(model):
