@@ -23,7 +23,7 @@ from torch import nn
 from distlm.losses import create_loss
 from distlm.selflabel import Assignment, mix_labels
 from distlm.selflabel.policies import ALIGNMENTS, THRESHOLDS
-from distlm.train.supervised import SUPERVISED
+from distlm.train.supervised import SUPERVISED, masked_mean
 from distlm.weighting import create_weighting
 
 EMBEDDING_LOSSES = ("lm", "center", "island")
@@ -40,10 +40,9 @@ def self_label_ce(logits_u: torch.Tensor, a: Assignment) -> torch.Tensor:
     """Mean cross-entropy of ``logits_u (B_u, K)`` on the kept self-labels of ``a``
     (Lee 2013; FixMatch when ``logits_u`` come from the strong view and ``a`` from
     the weak one); samples below the threshold count as zero, the mean is over the
-    kept ones."""
+    kept ones of every worker (:func:`~distlm.train.supervised.masked_mean`)."""
     per = F.cross_entropy(logits_u.float(), a.labels.clamp(min=0), reduction="none")
-    m = a.mask.float()
-    return (per * m).sum() / m.sum().clamp(min=1.0)
+    return masked_mean(per, a.mask)
 
 
 @dataclass
