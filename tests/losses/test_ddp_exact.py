@@ -1,15 +1,12 @@
 """DDP exactness: 2 gloo processes with half a batch each reproduce one process
 on the whole batch — loss, centroids and gradients (1e-6) — over several steps,
 including classes present on one rank only."""
-import os
-
 import pytest
 import torch
 import torch.distributed as dist
-import torch.multiprocessing as mp
 
+from ddp_helpers import join, one_and_two_ranks, save_results
 from distlm.losses import create_loss
-from net_helpers import free_port
 
 CASES = [("lm", dict(centroids="batch")), ("lm", dict(centroids="ema", momentum=0.8)),
          ("lm", dict(centroids="epoch")), ("lm", dict(centroids="ema", momentum=0.8, push="nearest")),
@@ -32,8 +29,7 @@ def batches():
 
 def run(rank: int, world: int, out_dir: str, port: int) -> None:
     torch.manual_seed(0)
-    if world > 1:
-        dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world)
+    join(rank, world, port)
     results = {}
     for ci, (name, kw) in enumerate(CASES):
         torch.manual_seed(ci)
@@ -61,18 +57,12 @@ def run(rank: int, world: int, out_dir: str, port: int) -> None:
             if step == 1 and hasattr(loss_fn, "end_epoch"):
                 loss_fn.end_epoch()
         results[f"{ci}/weight"] = params.weight.detach().clone()
-    torch.save(results, os.path.join(out_dir, f"rank{rank}_of{world}.pt"))
-    if world > 1:
-        dist.destroy_process_group()
+    save_results(results, out_dir, rank, world)
 
 
 @pytest.fixture(scope="module")
 def outputs(tmp_path_factory):
-    d = str(tmp_path_factory.mktemp("ddp"))
-    run(0, 1, d, 0)
-    mp.spawn(run, args=(2, d, free_port()), nprocs=2, join=True)
-    load = lambda f: torch.load(os.path.join(d, f), weights_only=True)
-    return load("rank0_of1.pt"), load("rank0_of2.pt"), load("rank1_of2.pt")
+    return one_and_two_ranks(run, str(tmp_path_factory.mktemp("ddp")))
 
 
 @pytest.mark.slow

@@ -4,16 +4,14 @@ state, 1e-6) with issue 8's options together, even when the ranks keep different
 numbers of self-labels and hold different numbers of known labels (a ``-1`` class on
 one rank only): every masked mean (supervised CE, Pseudo-Label, FixMatch-style
 consistency) is over the whole batch, not per rank."""
-import os
 from types import SimpleNamespace
 
 import pytest
 import torch
 import torch.distributed as dist
-import torch.multiprocessing as mp
 
+from ddp_helpers import join, one_and_two_ranks, save_results
 from distlm.train.objective import Objective
-from net_helpers import free_port
 from train_helpers import job
 
 OPTIONS = ("selflabel.threshold=0.6", "selflabel.strong_augment=strong", "selflabel.alignment=uniform",
@@ -49,8 +47,7 @@ def data(step: int):
 
 
 def run(rank: int, world: int, out_dir: str, port: int) -> None:
-    if world > 1:
-        dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world)
+    join(rank, world, port)
     results = {}
     for name, over in CASES.items():
         torch.manual_seed(0)
@@ -82,19 +79,13 @@ def run(rank: int, world: int, out_dir: str, port: int) -> None:
             kept.append(res.selflabel_kept)
             opt.step()
         results[f"{name}/kept"] = torch.tensor(kept)
-    torch.save(results, os.path.join(out_dir, f"rank{rank}_of{world}.pt"))
-    if world > 1:
-        dist.destroy_process_group()
+    save_results(results, out_dir, rank, world)
 
 
 @pytest.fixture(scope="module")
 def outputs(tmp_path_factory):
-    d = str(tmp_path_factory.mktemp("objective_ddp"))
     torch.set_num_threads(1)
-    run(0, 1, d, 0)
-    mp.spawn(run, args=(2, d, free_port()), nprocs=2, join=True)
-    load = lambda f: torch.load(os.path.join(d, f), weights_only=True)
-    return load("rank0_of1.pt"), load("rank0_of2.pt"), load("rank1_of2.pt")
+    return one_and_two_ranks(run, str(tmp_path_factory.mktemp("objective_ddp")))
 
 
 @pytest.mark.parametrize("case", list(CASES))
