@@ -1,6 +1,6 @@
 """The whole objective under DDP: 2 gloo ranks with half of each batch reproduce one
 process on the whole batch (loss, gradients, centroids, thresholds, alignment and λ2
-state, 1e-6) with issue 8's options together, even when the ranks keep different
+state; atol 1e-6, rtol 1e-5) with issue 8's options together, even when the ranks keep different
 numbers of self-labels and hold different numbers of known labels (a ``-1`` class on
 one rank only): every masked mean (supervised CE, Pseudo-Label, FixMatch-style
 consistency) is over the whole batch, not per rank."""
