@@ -79,7 +79,7 @@ class SelfLabelSpec:
 
     enabled: bool = False
     threshold: Optional[float] = None     # keep self-labels with confidence >= threshold
-    threshold_policy: Literal["fixed", "flexmatch"] = "fixed"   # flexmatch: class-adaptive (τ = threshold)
+    threshold_policy: Literal["fixed", "flexmatch", "freematch"] = "fixed"  # flexmatch: class-adaptive (τ = threshold); freematch: self-adaptive (no threshold)
     alignment: Literal["none", "uniform", "labelled"] = "none"  # distribution alignment of the scores
     teacher: Literal["none", "ema"] = "none"    # self-labels from an EMA teacher of the network
     teacher_momentum: float = 0.999

@@ -123,20 +123,25 @@ def _ssl(spec: JobSpec) -> Iterator[Problem]:
         yield "selflabel.enabled", "self-labels feed only the auxiliary loss: set loss.aux (e.g. lm)"
     if spec.loss.aux in ("pseudo_label", "fixmatch") and not sl.enabled:
         yield "loss.aux", f"{spec.loss.aux!r} trains on self-labels: set selflabel.enabled: true"
-    if spec.loss.aux == "fixmatch" and (sl.strong_augment is None or sl.threshold is None):
-        yield "loss.aux", "'fixmatch' needs selflabel.strong_augment and selflabel.threshold"
+    thresholded = sl.threshold is not None or sl.threshold_policy == "freematch"
+    if spec.loss.aux == "fixmatch" and (sl.strong_augment is None or not thresholded):
+        yield "loss.aux", ("'fixmatch' needs selflabel.strong_augment and selflabel.threshold "
+                           "(or threshold_policy: freematch)")
     if spec.loss.consistency != "none":
         if spec.scenario == "aus":
             yield "loss.consistency", "needs mutually exclusive classes (scenario 'expressions')"
-        if not sl.enabled or sl.strong_augment is None or sl.threshold is None:
+        if not sl.enabled or sl.strong_augment is None or not thresholded:
             yield "loss.consistency", (f"{spec.loss.consistency!r} needs selflabel.enabled, "
-                                       "selflabel.strong_augment and selflabel.threshold")
+                                       "selflabel.strong_augment and selflabel.threshold "
+                                       "(or threshold_policy: freematch)")
         if spec.loss.aux in ("pseudo_label", "fixmatch"):
             yield "loss.consistency", f"would repeat loss.aux {spec.loss.aux!r}: use one of them"
         if spec.loss.consistency_weight < 0:
             yield "loss.consistency_weight", f"must be >= 0, got {spec.loss.consistency_weight!r}"
     if sl.threshold_policy == "flexmatch" and sl.threshold is None:
         yield "selflabel.threshold_policy", "'flexmatch' needs selflabel.threshold (its τ)"
+    if sl.threshold_policy == "freematch" and sl.threshold is not None:
+        yield "selflabel.threshold", f"'freematch' sets its own thresholds: leave it unset, got {sl.threshold!r}"
     if sl.alignment != "none" and spec.scenario == "aus":
         yield "selflabel.alignment", "distribution alignment applies to softmax self-labels (scenario: expressions)"
     if spec.loss.membership != "hard" and spec.loss.aux != "lm":

@@ -4,7 +4,9 @@ alignment, each a small module with its state in buffers (saved, synced).
 Registries:
     THRESHOLDS: ``fixed`` (one τ, or none), ``flexmatch`` (class-adaptive, Zhang et
         al. 2021: classes the model already predicts confidently get stricter
-        thresholds, the others looser ones).
+        thresholds, the others looser ones), ``freematch`` (self-adaptive, Wang et
+        al. 2023: a global τ from the running mean confidence, scaled per class by
+        the running mean prediction; no fixed τ to choose).
     ALIGNMENTS: ``none``, ``uniform``, ``labelled`` (ReMixMatch's distribution
         alignment: scale the scores by target / running mean prediction, so no
         class swallows the unlabelled pool).
@@ -34,8 +36,10 @@ class FixedThreshold(nn.Module):
     def thresholds(self, device=None) -> torch.Tensor:
         return torch.full((1,), 0.0 if self.tau is None else self.tau, device=device)
 
-    def forward(self, conf: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        """``(B,)`` bool mask of kept self-labels."""
+    def forward(self, conf: torch.Tensor, labels: torch.Tensor,
+                scores: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """``(B,)`` bool mask of kept self-labels (``conf``/``labels`` the top score and
+        class of each row of ``scores (B, C)``, which only stateful policies read)."""
         return torch.ones_like(labels, dtype=torch.bool) if self.tau is None else conf >= self.tau
 
 
@@ -64,7 +68,8 @@ class FlexMatchThreshold(nn.Module):
         return (self.tau * beta / (2.0 - beta)).float().to(device)
 
     @torch.no_grad()
-    def forward(self, conf: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    def forward(self, conf: torch.Tensor, labels: torch.Tensor,
+                scores: Optional[torch.Tensor] = None) -> torch.Tensor:
         mask = conf >= self.thresholds(conf.device)[labels]
         sure = conf >= self.tau
         counts = torch.bincount(labels[sure], minlength=self.sigma.numel()).double()
@@ -73,6 +78,48 @@ class FlexMatchThreshold(nn.Module):
         self.sigma.mul_(self.decay).add_(counts.to(self.sigma))
         self.unused.mul_(self.decay).add_(unsure.to(self.unused)[0])
         return mask
+
+
+@THRESHOLDS.register("freematch")
+class FreeMatchThreshold(nn.Module):
+    """Self-adaptive thresholds ``τ_c = τ_g · p̃_c / max_k p̃_k`` (FreeMatch's SAT).
+
+    ``τ_g`` is the running mean (momentum ``momentum`` per step) of the unlabelled
+    samples' top score, ``p̃ (C,)`` the running mean of their score vectors, both
+    starting at ``1/C`` and updated with the batch before it is masked (as in
+    FreeMatch). Early on the model is unsure and ``τ_g`` low, so many self-labels
+    pass; as it grows confident ``τ_g`` rises, and classes it predicts rarely keep a
+    lower bar. Batch statistics are summed over workers. ``threshold`` must be unset:
+    this policy chooses its own.
+    """
+
+    def __init__(self, num_classes: int, threshold: Optional[float] = None, momentum: float = 0.999,
+                 group: Optional[object] = None):
+        super().__init__()
+        if threshold is not None:
+            raise ValueError("freematch sets its own thresholds: leave selflabel.threshold unset")
+        self.momentum, self.group = momentum, group
+        self.register_buffer("tau_global", torch.full((), 1.0 / num_classes, dtype=torch.float64))
+        self.register_buffer("mean_scores", torch.full((num_classes,), 1.0 / num_classes, dtype=torch.float64))
+
+    def thresholds(self, device=None) -> torch.Tensor:
+        local = self.mean_scores / self.mean_scores.max().clamp(min=1e-12)
+        return (self.tau_global * local).float().to(device)
+
+    @torch.no_grad()
+    def forward(self, conf: torch.Tensor, labels: torch.Tensor,
+                scores: Optional[torch.Tensor] = None) -> torch.Tensor:
+        if scores is None:
+            raise ValueError("freematch needs the score vectors (B, C) of the unlabelled samples")
+        stats = torch.cat([scores.double().sum(0).cpu(), conf.double().sum().reshape(1).cpu(),
+                           torch.tensor([float(conf.shape[0])], dtype=torch.float64)])
+        (stats,) = all_reduce_sum((stats,), self.group)
+        n = stats[-1]
+        if n > 0:
+            m = self.momentum
+            self.mean_scores.mul_(m).add_((1 - m) * (stats[:-2] / n).to(self.mean_scores))
+            self.tau_global.mul_(m).add_((1 - m) * (stats[-2] / n).to(self.tau_global))
+        return conf >= self.thresholds(conf.device)[labels]
 
 
 @ALIGNMENTS.register("none")

@@ -118,7 +118,7 @@ class Objective(nn.Module):
         scores = self.formulas(torch.sigmoid(x)) if self.scenario == "aus" else torch.softmax(x, dim=1)
         scores = self.alignment(scores, labels_l)
         conf, labels = scores.max(dim=1)
-        mask = self.threshold(conf, labels)
+        mask = self.threshold(conf, labels, scores)
         return Assignment(torch.where(mask, labels, torch.full_like(labels, -1)), conf, mask)
 
     def centroid_state(self) -> Optional[torch.Tensor]:

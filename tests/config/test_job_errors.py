@@ -94,6 +94,8 @@ def test_scientific_notation_is_a_float(tmp_path: Path) -> None:
     ({"data": {"labels_per_class": 10}, "loss": {"aux": "pseudo_label"}}, "loss.aux",
      "selflabel.enabled: true"),
     ({"selflabel": {"threshold": 1.5}}, "selflabel.threshold", "[0, 1]"),
+    ({"selflabel": {"threshold": 0.9, "threshold_policy": "freematch"}}, "selflabel.threshold",
+     "'freematch' sets its own thresholds"),
     ({"train": {"epochs": 0}}, "train.epochs", "must be > 0"),
     ({"data": {"shuffle_buffer": -1}}, "data.shuffle_buffer", "must be >= 0"),
     ({"data": {"class_names": ["a", "a"]}}, "data.class_names", "duplicates"),

@@ -35,6 +35,31 @@ def test_flexmatch_needs_tau():
         THRESHOLDS.create("flexmatch", num_classes=3, threshold=None)
 
 
+def test_freematch_thresholds_follow_running_confidence():
+    pol = THRESHOLDS.create("freematch", num_classes=3, momentum=0.5)
+    scores = torch.tensor([[0.8, 0.1, 0.1], [0.6, 0.3, 0.1], [0.2, 0.7, 0.1], [0.4, 0.3, 0.3]])
+    conf, labels = scores.max(1)
+    mask = pol(conf, labels, scores)
+    # updated with this batch first, from 1/3 each: τ_g = (1/3 + mean conf)/2, p̃ likewise
+    tau_g = 0.5 / 3 + 0.5 * conf.mean()
+    p = 0.5 / 3 + 0.5 * scores.mean(0)
+    expected = (tau_g * p / p.max()).float()
+    torch.testing.assert_close(pol.thresholds(), expected)
+    assert mask.tolist() == (conf >= expected[labels]).tolist() == [True, True, True, False]
+    assert pol.thresholds()[0] > pol.thresholds()[1] > pol.thresholds()[2]  # rarer class, lower bar
+    before = pol.thresholds()
+    sure = torch.tensor([[0.98, 0.01, 0.01]] * 4)
+    pol(*sure.max(1), sure)
+    assert pol.thresholds()[0] > before[0]  # a more confident model raises the bar
+
+
+def test_freematch_chooses_its_own_tau():
+    with pytest.raises(ValueError, match="leave selflabel.threshold unset"):
+        THRESHOLDS.create("freematch", num_classes=3, threshold=0.9)
+    with pytest.raises(ValueError, match="needs the score vectors"):
+        THRESHOLDS.create("freematch", num_classes=3)(torch.ones(2), torch.zeros(2, dtype=torch.long))
+
+
 def test_uniform_alignment_formula():
     al = ALIGNMENTS.create("uniform", num_classes=2, momentum=0.0)
     probs = torch.tensor([[0.9, 0.1], [0.7, 0.3]])

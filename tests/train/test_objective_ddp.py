@@ -22,6 +22,7 @@ CASES = {
                                    "loss.push=nearest", "loss.weighting.mode=auto"),
     "lm-labelled-centroids-flexmatch": ("fmnist/lm_ssl_batch.yaml", *OPTIONS, "loss.membership=labelled",
                                         "selflabel.threshold_policy=flexmatch"),
+    "lm-freematch": ("fmnist/lm_ssl_batch.yaml", *OPTIONS[1:], "selflabel.threshold_policy=freematch"),
     "pseudo-label": ("fmnist/lm_ssl_batch.yaml", "loss.aux=pseudo_label", "selflabel.threshold=0.6"),
     "fixmatch-no-lm": ("fmnist/ssl/fixmatch.yaml", "selflabel.threshold=0.6", "selflabel.threshold_policy=flexmatch"),
 }

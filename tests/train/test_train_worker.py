@@ -91,6 +91,8 @@ def test_non_finite_loss_stops_with_clear_message():
 
 SSL_OPTIONS = {
     "flexmatch": ("selflabel.threshold=0.9", "selflabel.threshold_policy=flexmatch"),
+    "freematch": ("selflabel.threshold_policy=freematch", "loss.consistency=fixmatch",
+                  "selflabel.strong_augment=strong"),
     "align-uniform": ("selflabel.alignment=uniform",),
     "ema-teacher": ("selflabel.teacher=ema", "selflabel.teacher_momentum=0.5"),
     "weak-strong": ("selflabel.strong_augment=strong", "train.augment=flip"),
