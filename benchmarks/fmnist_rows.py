@@ -62,6 +62,8 @@ EXP3: Dict[str, Row] = {
                                         "LM + FixMatch-style, FlexMatch τ, μ = 2, EMA teacher", "SSL"),
     "ssl_flexmatch_mu2_teacher": Row("fmnist/ssl/flexmatch_mu2_teacher.yaml",
                                      "FixMatch-style, FlexMatch τ, μ = 2, EMA teacher (no LM)", "SSL"),
+    "ssl_lm_freematch_mu2_teacher": Row("fmnist/ssl/lm_freematch_mu2_teacher.yaml",
+                                        "LM + FixMatch-style, FreeMatch τ, μ = 2, EMA teacher", "SSL"),
     "ssl_ce_avg": Row("fmnist/ssl/ce_avg.yaml", "CE only (crop+flip), weight average", "Superv"),
     "ssl_lm_flexmatch_avg": Row("fmnist/ssl/lm_flexmatch_avg.yaml", "LM + FixMatch-style, FlexMatch τ, weight average",
                                 "SSL"),
