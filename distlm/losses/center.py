@@ -70,7 +70,9 @@ class CenterLoss(EmbeddingLoss):
         if self.centers.shape[1] != x.shape[1]:
             if self.centers.shape[1]:
                 raise ValueError(f"embedding dim changed from {self.centers.shape[1]} to {x.shape[1]}")
-            self.centers = x.new_zeros(self.num_classes, x.shape[1], dtype=torch.float32)
+            # float32 state even under AMP; float64 when the caller asks for it
+            dtype = torch.float64 if x.dtype == torch.float64 else torch.float32
+            self.centers = x.new_zeros(self.num_classes, x.shape[1], dtype=dtype)
         loss, valid = center_loss_per_sample(x, labels, self.centers)
         if self.training:
             self.update(x.detach(), labels)

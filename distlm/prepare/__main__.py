@@ -47,6 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--address", default=None, help="Ray address; 'local' forces a new local instance")
     p.add_argument("--num-cpus", type=int, default=None, help="CPUs of a new local Ray instance")
     p.add_argument("--metrics-port", type=int, default=None, help="Prometheus port (0 off, -1 any free)")
+    p.add_argument("--metrics-linger", type=float, default=0.0, metavar="SECONDS",
+                   help="keep serving the metrics after the run, up to SECONDS (SIGTERM ends it; default 0)")
     p.add_argument("--endpoint-url", default=None, help="S3 endpoint (e.g. http://127.0.0.1:9000)")
     p.add_argument("--log-every", type=float, default=10.0, help="seconds between progress lines")
     p.add_argument("--overwrite", action="store_true", help="replace an incompatible previous run")
@@ -59,6 +61,7 @@ def _options(args: argparse.Namespace, storage: dict, size: Optional[int] = None
                 align=args.align, max_side=args.max_side, detect_batch=args.detect_batch, actors=args.actors,
                 cpus_per_actor=args.cpus_per_actor, shard_size=args.shard_size, order=args.order, alpha=args.alpha,
                 address=args.address, num_cpus=args.num_cpus, metrics_port=args.metrics_port,
+                metrics_linger_s=args.metrics_linger,
                 log_every_s=args.log_every, overwrite=args.overwrite, storage=storage)
     if args.max_pixels:
         opts["max_pixels"] = args.max_pixels

@@ -26,6 +26,8 @@ class PrepareOptions:
             finds one, else a new local instance; ``"local"``: always a new local one.
         num_cpus: CPUs of a new local Ray instance (None: all).
         metrics_port: Prometheus port (0/None off, -1 any free; see distlm.telemetry).
+        metrics_linger_s: after the run, keep serving the metrics up to this many
+            seconds (SIGTERM/SIGINT ends it early), so a scraper sees the final values.
         log_every_s: seconds between progress log lines.
         overwrite: delete an existing, incompatible output instead of refusing.
         order: how the id-sorted index is spread over the slices (``distlm.prepare.order``):
@@ -43,6 +45,7 @@ class PrepareOptions:
     address: Optional[str] = None
     num_cpus: Optional[int] = None
     metrics_port: Optional[int] = None
+    metrics_linger_s: float = 0.0
     log_every_s: float = 10.0
     overwrite: bool = False
     order: str = "mixed"

@@ -18,7 +18,7 @@ from distlm.prepare.records import (OUTCOMES, manifest_jsonl, manifest_rows, par
                                     parse_manifest, shard_table, slice_counts)
 from distlm.prepare.slices import ids_fingerprint, slice_bounds, slice_table, sort_index
 from distlm.telemetry.pipeline import PrepareMetrics
-from distlm.telemetry.server import start_metrics_server, stop_metrics_server
+from distlm.telemetry.server import linger, start_metrics_server, stop_metrics_server
 
 log = logging.getLogger("distlm.prepare")
 STATE_VERSION = 1
@@ -130,6 +130,10 @@ def prepare(input: Source, output: str, *, options: Optional[PrepareOptions] = N
         summary = _summary(out, len(bounds), state["inputs"])
         out.write_json(SUMMARY_FILE, summary)
         log.info("prepare: done: %s", json.dumps(summary, sort_keys=True))
+        if port is not None and opts.metrics_linger_s > 0:
+            log.info("prepare: serving the final metrics on port %d for up to %.0f s (SIGTERM ends it)",
+                     port, opts.metrics_linger_s)
+            linger(opts.metrics_linger_s)
         return summary
     finally:
         stop_metrics_server(port)

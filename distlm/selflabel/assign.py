@@ -6,6 +6,8 @@ from typing import Optional
 
 import torch
 
+from distlm.precision import full_precision
+
 
 @dataclass
 class Assignment:
@@ -44,7 +46,7 @@ def assign_from_probs(probs: torch.Tensor, threshold: Optional[float] = None) ->
 
 def assign_from_logits(logits: torch.Tensor, threshold: Optional[float] = None) -> Assignment:
     """Self-labels from ``(B, C)`` logits of a softmax head (expressions)."""
-    return assign_from_probs(torch.softmax(logits.detach().float(), dim=1), threshold)
+    return assign_from_probs(torch.softmax(full_precision(logits.detach()), dim=1), threshold)
 
 
 def assign_from_formulas(au_scores: torch.Tensor, formulas, threshold: Optional[float] = None) -> Assignment:
@@ -54,4 +56,4 @@ def assign_from_formulas(au_scores: torch.Tensor, formulas, threshold: Optional[
     emotion's AUs); the pseudo-class is their argmax (eq. 6-7), optionally only
     when the winning score reaches ``threshold``.
     """
-    return assign_from_probs(formulas(au_scores.detach().float()), threshold)
+    return assign_from_probs(formulas(full_precision(au_scores.detach())), threshold)

@@ -19,10 +19,19 @@ import torch
 from torch import nn
 
 from distlm.distributed import all_reduce_sum, world_size
+from distlm.precision import full_precision
 from distlm.registry import Registry
 
 THRESHOLDS: Registry = Registry("self-label threshold policy")
 ALIGNMENTS: Registry = Registry("distribution alignment")
+
+
+def _as_scores(thresholds: torch.Tensor, like: Optional[torch.Tensor]) -> torch.Tensor:
+    """Float64 running thresholds ``(C,)`` in the precision and on the device of the
+    scores ``like`` they are compared with (float32 without ``like``)."""
+    if like is None:
+        return thresholds.float()
+    return thresholds.to(device=like.device, dtype=full_precision(like).dtype)
 
 
 @THRESHOLDS.register("fixed")
@@ -33,8 +42,9 @@ class FixedThreshold(nn.Module):
         super().__init__()
         self.tau = threshold
 
-    def thresholds(self, device=None) -> torch.Tensor:
-        return torch.full((1,), 0.0 if self.tau is None else self.tau, device=device)
+    def thresholds(self, like: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """``(1,)``: ``τ`` (0 without one), float32 (or ``like``'s device and precision)."""
+        return _as_scores(torch.full((1,), 0.0 if self.tau is None else self.tau, dtype=torch.float64), like)
 
     def forward(self, conf: torch.Tensor, labels: torch.Tensor,
                 scores: Optional[torch.Tensor] = None) -> torch.Tensor:
@@ -62,19 +72,20 @@ class FlexMatchThreshold(nn.Module):
         self.register_buffer("sigma", torch.zeros(num_classes, dtype=torch.float64))
         self.register_buffer("unused", torch.zeros((), dtype=torch.float64))
 
-    def thresholds(self, device=None) -> torch.Tensor:
+    def thresholds(self, like: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """``(C,)`` per-class thresholds, float32 (or ``like``'s device and precision)."""
         denom = torch.maximum(self.sigma.max(), self.unused).clamp(min=1.0)
         beta = self.sigma / denom
-        return (self.tau * beta / (2.0 - beta)).float().to(device)
+        return _as_scores(self.tau * beta / (2.0 - beta), like)
 
     @torch.no_grad()
     def forward(self, conf: torch.Tensor, labels: torch.Tensor,
                 scores: Optional[torch.Tensor] = None) -> torch.Tensor:
-        mask = conf >= self.thresholds(conf.device)[labels]
+        mask = conf >= self.thresholds(conf)[labels]
         sure = conf >= self.tau
         counts = torch.bincount(labels[sure], minlength=self.sigma.numel()).double()
         unsure = (~sure).sum().double().reshape(1)
-        counts, unsure = all_reduce_sum((counts.cpu(), unsure.cpu()), self.group)
+        counts, unsure = all_reduce_sum((counts, unsure), self.group)
         self.sigma.mul_(self.decay).add_(counts.to(self.sigma))
         self.unused.mul_(self.decay).add_(unsure.to(self.unused)[0])
         return mask
@@ -102,24 +113,25 @@ class FreeMatchThreshold(nn.Module):
         self.register_buffer("tau_global", torch.full((), 1.0 / num_classes, dtype=torch.float64))
         self.register_buffer("mean_scores", torch.full((num_classes,), 1.0 / num_classes, dtype=torch.float64))
 
-    def thresholds(self, device=None) -> torch.Tensor:
+    def thresholds(self, like: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """``(C,)`` per-class thresholds, float32 (or ``like``'s device and precision)."""
         local = self.mean_scores / self.mean_scores.max().clamp(min=1e-12)
-        return (self.tau_global * local).float().to(device)
+        return _as_scores(self.tau_global * local, like)
 
     @torch.no_grad()
     def forward(self, conf: torch.Tensor, labels: torch.Tensor,
                 scores: Optional[torch.Tensor] = None) -> torch.Tensor:
         if scores is None:
             raise ValueError("freematch needs the score vectors (B, C) of the unlabelled samples")
-        stats = torch.cat([scores.double().sum(0).cpu(), conf.double().sum().reshape(1).cpu(),
-                           torch.tensor([float(conf.shape[0])], dtype=torch.float64)])
+        stats = torch.cat([scores.double().sum(0), conf.double().sum().reshape(1),
+                           conf.new_full((1,), float(conf.shape[0]), dtype=torch.float64)])
         (stats,) = all_reduce_sum((stats,), self.group)
         n = stats[-1]
         if n > 0:
             m = self.momentum
             self.mean_scores.mul_(m).add_((1 - m) * (stats[:-2] / n).to(self.mean_scores))
             self.tau_global.mul_(m).add_((1 - m) * (stats[-2] / n).to(self.tau_global))
-        return conf >= self.thresholds(conf.device)[labels]
+        return conf >= self.thresholds(conf)[labels]
 
 
 @ALIGNMENTS.register("none")
@@ -145,7 +157,8 @@ class _RunningAlignment(nn.Module):
     @torch.no_grad()
     def forward(self, probs: torch.Tensor, labels_l: Optional[torch.Tensor] = None) -> torch.Tensor:
         if probs.shape[0]:
-            stats = torch.cat([probs.float().sum(0).cpu(), torch.tensor([float(probs.shape[0])])])
+            p = full_precision(probs)
+            stats = torch.cat([p.sum(0), p.new_full((1,), float(probs.shape[0]))])
             (stats,) = all_reduce_sum((stats,), self.group)
             batch_mean = (stats[:-1] / stats[-1].clamp(min=1.0)).to(self.mean_pred)
             self.mean_pred.mul_(self.momentum).add_((1 - self.momentum) * batch_mean)
@@ -172,7 +185,7 @@ class LabelledAlignment(_RunningAlignment):
     def target(self, labels_l):
         if labels_l is not None and labels_l.numel():
             valid = labels_l[labels_l >= 0]
-            counts = torch.bincount(valid, minlength=self.label_counts.numel()).double().cpu()
+            counts = torch.bincount(valid, minlength=self.label_counts.numel()).double()
             (counts,) = all_reduce_sum((counts,), self.group)
             self.label_counts += counts.to(self.label_counts)
-        return (self.label_counts / self.label_counts.sum()).float()
+        return self.label_counts / self.label_counts.sum()  # cast to the scores' dtype by the caller

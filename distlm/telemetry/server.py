@@ -17,6 +17,7 @@ Example::
 """
 from __future__ import annotations
 
+import signal
 import threading
 from typing import Dict, Optional
 
@@ -73,3 +74,21 @@ def stop_metrics_server(port: Optional[int]) -> None:
     if server is not None:
         server.shutdown()  # type: ignore[attr-defined]
         server.server_close()  # type: ignore[attr-defined]
+
+
+def linger(seconds: float) -> None:
+    """Block up to ``seconds`` so that a scraper collects a short run's final values.
+
+    SIGTERM or SIGINT ends the wait early and normally (the caller goes on to stop its
+    server and exit 0). Signals can only be caught in the main thread; elsewhere the
+    wait is plain.
+    """
+    done = threading.Event()
+    handled = (signal.SIGTERM, signal.SIGINT)
+    main = threading.current_thread() is threading.main_thread()
+    previous = {s: signal.signal(s, lambda *_: done.set()) for s in handled} if main else {}
+    try:
+        done.wait(seconds)
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)

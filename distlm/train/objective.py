@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from distlm.losses import create_loss
+from distlm.precision import full_precision
 from distlm.selflabel import Assignment, mix_labels
 from distlm.selflabel.policies import ALIGNMENTS, THRESHOLDS
 from distlm.train.supervised import SUPERVISED, masked_mean
@@ -41,7 +42,7 @@ def self_label_ce(logits_u: torch.Tensor, a: Assignment) -> torch.Tensor:
     (Lee 2013; FixMatch when ``logits_u`` come from the strong view and ``a`` from
     the weak one); samples below the threshold count as zero, the mean is over the
     kept ones of every worker (:func:`~distlm.train.supervised.masked_mean`)."""
-    per = F.cross_entropy(logits_u.float(), a.labels.clamp(min=0), reduction="none")
+    per = F.cross_entropy(full_precision(logits_u), a.labels.clamp(min=0), reduction="none")
     return masked_mean(per, a.mask)
 
 
@@ -114,7 +115,7 @@ class Objective(nn.Module):
         """Self-labels (expressions: softmax) or pseudo-emotions (aus: formula scores
         of the sigmoid AU scores) from decision outputs ``(B, K)``, aligned and
         thresholded by the configured policies; ``-1`` where not kept."""
-        x = logits.detach().float()
+        x = full_precision(logits.detach())
         scores = self.formulas(torch.sigmoid(x)) if self.scenario == "aus" else torch.softmax(x, dim=1)
         scores = self.alignment(scores, labels_l)
         conf, labels = scores.max(dim=1)
@@ -146,7 +147,7 @@ class Objective(nn.Module):
                                                or self.consistency != "none") else None)
         assigned = a_u
         if self.aux_name != "none":
-            l_aux, assigned = self._aux(embedding.float(), logits, batch, teacher, a_u)
+            l_aux, assigned = self._aux(full_precision(embedding), logits, batch, teacher, a_u)
             result.loss = result.loss + lam2 * l_aux
             self.weighting.observe(l_s.detach(), l_aux.detach())
             result.terms["loss_aux"] = float(l_aux.detach())
@@ -204,7 +205,7 @@ class Objective(nn.Module):
         c = self.centroid_state()
         if c is None or c.numel() == 0:
             return float("nan")
-        cn = F.normalize(c.float(), dim=1)
+        cn = F.normalize(full_precision(c), dim=1)
         prev, self._prev_centroids = self._prev_centroids, cn.clone()
         if prev is None or prev.shape != cn.shape:
             return float("nan")

@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from distlm.losses.base import reduce_loss
+from distlm.precision import full_precision
 from distlm.registry import Registry
 
 SUPERVISED: Registry = Registry("supervised loss")
@@ -28,14 +29,14 @@ def masked_mean(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
 def cross_entropy(logits: torch.Tensor, batch) -> torch.Tensor:
     """Softmax cross-entropy over samples with a class label (``y_l >= 0``)."""
     y = batch.y_l
-    per = F.cross_entropy(logits.float(), y.clamp(min=0), reduction="none")
+    per = F.cross_entropy(full_precision(logits), y.clamp(min=0), reduction="none")
     return masked_mean(per, y >= 0)
 
 
 @SUPERVISED.register("bce")
 def binary_cross_entropy(logits: torch.Tensor, batch) -> torch.Tensor:
     """Per-AU binary cross-entropy with logits over known AU labels."""
-    per = F.binary_cross_entropy_with_logits(logits.float(), batch.au_l.clamp(0, 1), reduction="none")
+    per = F.binary_cross_entropy_with_logits(full_precision(logits), batch.au_l.clamp(0, 1), reduction="none")
     return masked_mean(per, batch.au_mask_l)
 
 
@@ -43,12 +44,12 @@ def binary_cross_entropy(logits: torch.Tensor, batch) -> torch.Tensor:
 def mean_squared_error(logits: torch.Tensor, batch) -> torch.Tensor:
     """MSE between sigmoid AU scores and the annotated values, known labels only
     (the paper's ``L_S`` for AUs)."""
-    per = (torch.sigmoid(logits.float()) - batch.au_l) ** 2
+    per = (torch.sigmoid(full_precision(logits)) - batch.au_l) ** 2
     return masked_mean(per, batch.au_mask_l)
 
 
 @SUPERVISED.register("mse_linear")
 def mean_squared_error_linear(logits: torch.Tensor, batch) -> torch.Tensor:
     """MSE on raw outputs (intensity regression with a ``linear`` head)."""
-    per = (logits.float() - batch.au_l) ** 2
+    per = (full_precision(logits) - batch.au_l) ** 2
     return masked_mean(per, batch.au_mask_l)

@@ -64,9 +64,12 @@ class AutoBalance(LossWeighting):
     def observe(self, l_s: torch.Tensor, l_m: torch.Tensor) -> None:
         if self.freeze_after is not None and int(self.steps) >= self.freeze_after:
             return
-        vals = torch.stack([l_s.detach().abs().double().cpu(), l_m.detach().abs().double().cpu()])
+        # each rank holds its share of the global batch's loss (their mean is the loss of
+        # one process on the whole batch): average the signed values, then take |.|
+        # (a per-rank |.| first differs from one process once the ranks' signs differ)
+        vals = torch.stack([l_s.detach().double(), l_m.detach().double()])
         (vals,) = all_reduce_sum((vals,), self.group)
-        vals = vals / world_size(self.group)
+        vals = (vals / world_size(self.group)).abs().to(self.mean_ls)
         m = self.momentum if int(self.steps) > 0 else 0.0
         self.mean_ls.mul_(m).add_((1 - m) * vals[0])
         self.mean_lm.mul_(m).add_((1 - m) * vals[1])

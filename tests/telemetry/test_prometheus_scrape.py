@@ -4,8 +4,11 @@ One ``prometheus`` (Debian package; 1 s scrape interval, 127.0.0.1, temp TSDB) s
 two fixed loopback ports: ``python -m distlm.prepare --metrics-port`` (a CLI run on a
 few images, joined to this module's Ray session) and the trainer's rank-0 exporter
 (``telemetry.metrics_port``: the worker's telemetry and exporter driven in this
-process; inside a Ray Train worker it is checked by tests/train/test_train_ray.py). Both
-exporters live only while their run lasts, so when the runs are over the series are
+process; inside a Ray Train worker it is checked by tests/train/test_train_ray.py).
+Nothing here races the clock: each exporter stays up after its run until Prometheus
+holds two scrapes of its final values (prepare through ``--metrics-linger``, ended
+by SIGTERM once they are there; the trainer's by this process), bounded by a timeout
+only a real failure reaches. When the runs are over the series are
 read back as raw samples (``metric[10m]``: range selectors skip the staleness markers
 written when a target goes away) and with a plain instant query at the time of the
 last sample. Prometheus is stopped by its own process group.
@@ -103,7 +106,7 @@ def scraped(ray_shared, tmp_path_factory) -> Iterator[Dict[str, object]]:
     prom = Prometheus(work, ports)
     try:
         t0 = time.time()
-        prep = _run_prepare(work, ports["distlm-prepare"], ray.get_runtime_context().gcs_address)
+        prep = _run_prepare(work, ports["distlm-prepare"], ray.get_runtime_context().gcs_address, prom)
         t_prep = time.time() - t0
         t0 = time.time()
         steps = _run_training(work, ports["distlm-train"], prom)
@@ -113,7 +116,10 @@ def scraped(ray_shared, tmp_path_factory) -> Iterator[Dict[str, object]]:
         prom.stop()
 
 
-def _run_prepare(work: Path, port: int, address: str) -> subprocess.CompletedProcess:
+def _run_prepare(work: Path, port: int, address: str, prom: Prometheus) -> str:
+    """The prepare CLI on a few images, its exporter held up after the run
+    (``--metrics-linger``) until Prometheus has scraped the final counts twice, then
+    ended by SIGTERM; returns its output."""
     import cv2
     from skimage import data as skdata
 
@@ -122,13 +128,28 @@ def _run_prepare(work: Path, port: int, address: str) -> subprocess.CompletedPro
     face = cv2.cvtColor(skdata.astronaut(), cv2.COLOR_RGB2BGR)
     for i in range(N_IMAGES):
         cv2.imwrite(str(src / f"astronaut{i}.jpg"), face)
-    out = subprocess.run(
-        [sys.executable, "-m", "distlm.prepare", "--input", str(src), "--output", str(work / "crops"),
-         "--detector", "haar", "--size", "64", "--shard-size", "1", "--actors", "1",
-         "--address", address, "--metrics-port", str(port), "--log-every", "1"],
-        cwd=REPO, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
-    assert out.returncode == 0, (out.stdout + out.stderr)[-3000:]
-    return out
+    log = work / "prepare.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "distlm.prepare", "--input", str(src), "--output", str(work / "crops"),
+             "--detector", "haar", "--size", "64", "--shard-size", "1", "--actors", "1",
+             "--address", address, "--metrics-port", str(port), "--log-every", "1", "--metrics-linger", "600"],
+            cwd=REPO, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.time() + 300
+        final = f'distlm_prepare_slices_done{{job="distlm-prepare"}}'
+        while sum(v == N_IMAGES for s in prom.samples(final).values() for _, v in s) < 2:
+            assert proc.poll() is None, f"prepare exited while lingering:\n{log.read_text()[-3000:]}"
+            assert time.time() < deadline, f"Prometheus did not scrape prepare's final counts twice in 300 s:\n" \
+                                           f"{log.read_text()[-3000:]}"
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 0, log.read_text()[-3000:]
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=20)
+    return log.read_text()
 
 
 def _run_training(work: Path, port: int, prom: Prometheus) -> int:

@@ -20,3 +20,18 @@ def job(name: str, *overrides: str, storage: str = None):
     return load_job(os.path.join(REPO, "jobs", name), TINY + extra + list(overrides))
 
 
+
+
+def float32_tolerance(steps: int) -> float:
+    """``rtol = atol`` for comparing two float32 training runs that differ only in how
+    their sums are split (2 workers with half a batch each vs. 1 worker with all of it).
+
+    The real trainer runs in float32, so its runs cannot be compared in float64. Each
+    step adds the rounding of its reductions (a few ulps, ``torch.finfo(float32).eps``
+    each) amplified by the step's learning rate and the network's depth; 64 ulps a step
+    bounds that on every CPU's kernels and leaves a real error (a missing or doubled
+    term, a per-rank mean) orders of magnitude outside.
+    """
+    import torch
+
+    return 64 * max(int(steps), 1) * torch.finfo(torch.float32).eps
