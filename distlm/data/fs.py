@@ -25,9 +25,11 @@ Example::
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import posixpath
-from typing import IO, Any, Dict, Mapping, Optional, Tuple
+import uuid
+from typing import IO, Any, Dict, Iterator, Mapping, Optional, Tuple
 
 import fsspec
 from fsspec import AbstractFileSystem
@@ -176,10 +178,48 @@ def read_text(path: str, storage: Storage = None, encoding: str = "utf-8") -> st
 
 
 def write_text(path: str, text: str, storage: Storage = None) -> str:
-    """Write ``text`` (UTF-8) to ``path``, local (parent folders created) or S3; return
-    ``path`` in its user-facing form (:func:`to_uri`)."""
+    """Write ``text`` (UTF-8) to ``path`` whole, local (parent folders created, through
+    :func:`atomic_local`) or S3 (one upload on close); return ``path`` in its
+    user-facing form (:func:`to_uri`)."""
     fs, key = resolve(path, storage)
-    fs.makedirs(posixpath.dirname(key), exist_ok=True)
+    if is_local(fs):
+        with atomic_local(key) as tmp, open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+        return to_uri(fs, key)
     with fs.open(key, "w", encoding="utf-8") as f:
         f.write(text)
     return to_uri(fs, key)
+
+
+def _commit(tmp: str, final: str) -> None:
+    os.replace(tmp, final)
+
+
+@contextlib.contextmanager
+def atomic_local(path: str) -> Iterator[str]:
+    """A temporary path beside local ``path`` to write to; renamed onto ``path`` when
+    the block ends without error, removed when it raises.
+
+    The temporary name keeps ``path``'s extension (writers that choose the format by
+    extension still do) and starts with a dot. A process killed mid-write leaves at
+    most that hidden temporary, never a partial file under ``path``; readers see the
+    old file or the whole new one. Parent folders are created.
+
+    Example::
+
+        with atomic_local("out/results.parquet") as tmp:
+            pq.write_table(table, tmp)
+    """
+    path = os.path.abspath(path)
+    head, tail = os.path.split(path)
+    os.makedirs(head, exist_ok=True)
+    stem, ext = os.path.splitext(tail)
+    tmp = os.path.join(head, f".{stem}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}{ext}")
+    try:
+        yield tmp
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        _commit(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)

@@ -12,6 +12,8 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
+from distlm.data.fs import atomic_local
+
 
 def _plt():
     import matplotlib
@@ -24,7 +26,8 @@ def _plt():
 
 def _save(plt, fig, path: str) -> str:
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    with atomic_local(path) as tmp:
+        fig.savefig(tmp, dpi=110)
     plt.close(fig)
     return path
 

@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from distlm.config import spec_from_dict
+from distlm.data.fs import atomic_local
 from distlm.data.loading import NormStats
 from distlm.evaluate import plots
 from distlm.metrics import format_table1, format_table2
@@ -71,12 +72,13 @@ def evaluate_checkpoint(checkpoint: str, spec, out_dir: str, device: str = "cpu"
         files["embedding"] = plots.embedding(emb.numpy(), targets.numpy(), cents, names,
                                              os.path.join(out_dir, "embedding.png"))
     files["training"] = plots.training(state.get("history", {}), os.path.join(out_dir, "training.png"))
-    with open(os.path.join(out_dir, "metrics.json"), "w") as f:
-        json.dump({"row": row, "files": files, "epoch": state["epoch"], "step": state["step"]}, f, indent=2)
-    with open(os.path.join(out_dir, "metrics.csv"), "w", newline="") as f:
+    with atomic_local(os.path.join(out_dir, "metrics.csv")) as tmp, open(tmp, "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=list(row))
         w.writeheader()
         w.writerow(row)
+    # metrics.json last: its presence says the whole evaluation was written
+    with atomic_local(os.path.join(out_dir, "metrics.json")) as tmp, open(tmp, "w") as f:
+        json.dump({"row": row, "files": files, "epoch": state["epoch"], "step": state["step"]}, f, indent=2)
     return {"row": row, "table": table, "files": files}
 
 

@@ -7,6 +7,7 @@ from typing import Tuple
 import torch
 from torch import nn
 
+from distlm.data.fs import atomic_local
 from distlm.predict.bundle import Bundle, load_bundle
 
 OUTPUTS = ("scores", "logits", "embedding")
@@ -41,15 +42,16 @@ def export_onnx(checkpoint: str, path: str, opset: int = 17) -> str:
 
     bundle = load_bundle(checkpoint)
     module = ScoresModule(bundle)
-    torch.onnx.export(module, (_example(bundle),), path, input_names=["images"], output_names=list(OUTPUTS),
-                      dynamic_axes={n: {0: "batch"} for n in ("images", *OUTPUTS)}, opset_version=opset,
-                      dynamo=False)
-    model = onnx.load(path)
-    for key, value in bundle.metadata().items():
-        entry = model.metadata_props.add()
-        entry.key, entry.value = key, value
-    onnx.checker.check_model(model)
-    onnx.save(model, path)
+    with atomic_local(path) as tmp:
+        torch.onnx.export(module, (_example(bundle),), tmp, input_names=["images"], output_names=list(OUTPUTS),
+                          dynamic_axes={n: {0: "batch"} for n in ("images", *OUTPUTS)}, opset_version=opset,
+                          dynamo=False)
+        model = onnx.load(tmp)
+        for key, value in bundle.metadata().items():
+            entry = model.metadata_props.add()
+            entry.key, entry.value = key, value
+        onnx.checker.check_model(model)
+        onnx.save(model, tmp)
     return path
 
 
@@ -58,5 +60,6 @@ def export_torchscript(checkpoint: str, path: str) -> str:
     bundle = load_bundle(checkpoint)
     with torch.no_grad():
         traced = torch.jit.trace(ScoresModule(bundle), (_example(bundle),))
-    torch.jit.save(traced, path, _extra_files={"distlm.json": json.dumps(bundle.metadata())})
+    with atomic_local(path) as tmp:
+        torch.jit.save(traced, tmp, _extra_files={"distlm.json": json.dumps(bundle.metadata())})
     return path

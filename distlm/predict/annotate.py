@@ -9,6 +9,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence
 import cv2
 import numpy as np
 
+from distlm.data.fs import atomic_local
 from distlm.images import DecodeError, decode_image, read_bytes
 from distlm.predict.inputs import VIDEO, kind_of, video_frames
 
@@ -41,6 +42,13 @@ def _name(source: str, frame: Optional[int]) -> str:
     return f"{stem}_f{frame:06d}.jpg" if frame is not None else f"{stem}.jpg"
 
 
+def _imwrite(path: str, bgr: np.ndarray) -> None:
+    """``cv2.imwrite`` whole or not at all (:func:`~distlm.data.fs.atomic_local`)."""
+    with atomic_local(path) as tmp:
+        if not cv2.imwrite(tmp, bgr):
+            raise OSError(f"{path}: could not write the annotated image")
+
+
 def annotate(rows: Sequence[Mapping[str, Any]], out_dir: str, every: int = 1,
              storage: Optional[Mapping[str, Any]] = None) -> List[str]:
     """Write one annotated JPEG per image (and per sampled video frame with faces) to ``out_dir``."""
@@ -55,12 +63,12 @@ def annotate(rows: Sequence[Mapping[str, Any]], out_dir: str, every: int = 1,
                 for f, rgb in video_frames(source, every, storage):
                     if f in frames:
                         path = os.path.join(out_dir, _name(source, f))
-                        cv2.imwrite(path, draw(rgb, frames[f]))
+                        _imwrite(path, draw(rgb, frames[f]))
                         written.append(path)
             elif not source.startswith("<"):
                 rgb = decode_image(read_bytes(source, storage), source)
                 path = os.path.join(out_dir, _name(source, None))
-                cv2.imwrite(path, draw(rgb, frames[0]))
+                _imwrite(path, draw(rgb, frames[0]))
                 written.append(path)
         except DecodeError:
             continue

@@ -14,6 +14,8 @@ from typing import Any, Dict, Iterable, List, Optional
 
 import pyarrow as pa
 
+from distlm.data.fs import atomic_local
+
 FACE_COLUMNS = ("source", "frame", "face", "x", "y", "w", "h", "det_score")
 ERROR_COLUMNS = ("source", "frame", "reason", "detail")
 NO_FACE = "no_face"
@@ -58,22 +60,21 @@ def rows_table(rows: List[Dict[str, Any]], columns: List[str]) -> pa.Table:
 def write_table(table: pa.Table, path: str) -> str:
     """Write by extension: ``.parquet``, ``.csv`` or ``.jsonl`` / ``.json``."""
     ext = os.path.splitext(path)[1].lower()
-    parent = os.path.dirname(os.path.abspath(path))
-    os.makedirs(parent, exist_ok=True)
-    if ext == ".parquet":
-        import pyarrow.parquet as pq
-
-        pq.write_table(table, path)
-    elif ext == ".csv":
-        import pyarrow.csv as pacsv
-
-        pacsv.write_csv(table, path)
-    elif ext in (".jsonl", ".json"):
-        with open(path, "w") as fh:
-            for row in table.to_pylist():
-                fh.write(json.dumps(row) + "\n")
-    else:
+    if ext not in (".parquet", ".csv", ".jsonl", ".json"):
         raise ValueError(f"{path}: unknown output format {ext!r}; use .parquet, .csv or .jsonl")
+    with atomic_local(path) as tmp:  # a kill mid-write leaves no partial file under ``path``
+        if ext == ".parquet":
+            import pyarrow.parquet as pq
+
+            pq.write_table(table, tmp)
+        elif ext == ".csv":
+            import pyarrow.csv as pacsv
+
+            pacsv.write_csv(table, tmp)
+        else:
+            with open(tmp, "w") as fh:
+                for row in table.to_pylist():
+                    fh.write(json.dumps(row) + "\n")
     return path
 
 

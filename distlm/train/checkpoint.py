@@ -13,6 +13,8 @@ from typing import Any, Dict
 
 import torch
 
+from distlm.data.fs import atomic_local
+
 FORMAT = "distlm-checkpoint"
 VERSION = 1
 STATE_FILE = "state.pt"
@@ -34,9 +36,8 @@ def save_state(directory: str, state: Dict[str, Any]) -> str:
     """Write ``state`` (plus the format marker) to ``directory/state.pt``."""
     os.makedirs(directory, exist_ok=True)
     path = os.path.join(directory, STATE_FILE)
-    tmp = path + ".tmp"
-    torch.save({"format": FORMAT, "version": VERSION, **state}, tmp)
-    os.replace(tmp, path)
+    with atomic_local(path) as tmp:
+        torch.save({"format": FORMAT, "version": VERSION, **state}, tmp)
     return path
 
 
