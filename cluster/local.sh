@@ -6,6 +6,9 @@
 #   cluster/local.sh down [--purge] stop ONLY the processes this script started
 #   cluster/local.sh env           print the export lines (source <(cluster/local.sh env))
 #
+# Token authentication is on: the token is generated into STATE/auth_token (mode 0600)
+# and every client finds it through RAY_AUTH_TOKEN_PATH; no command prints the token.
+#
 # Every node is a `ray start --block` run in its own session (setsid), so the node and
 # everything Ray forks for it (gcs, raylet, dashboard, agents, workers) share one process
 # group.  `down` signals those recorded groups and pids only: never `ray stop`, never a
@@ -160,9 +163,11 @@ cmd_up() {
   if [[ -f "$state/nodes_link" ]]; then rm -rf "$(cat "$state/nodes_link")"; rm -f "$state/nodes_link"; fi
   rm -rf "$state/nodes" "$state/logs"
   rm -f "$state/nodes.txt" "$state/pids" "$state/env" "$state/address" "$state/dashboard"
-  local token; token="$("$PY" -c 'import secrets; print(secrets.token_hex(32))')"
-  (umask 077; echo "$token" >"$state/auth_token")
-  export RAY_AUTH_MODE=token RAY_AUTH_TOKEN="$token" RAY_USAGE_STATS_ENABLED=0
+  # the token goes to a 0600 file and only its path is passed on or printed: no
+  # terminal, log or `env` output ever holds the secret itself
+  (umask 077; "$PY" -c 'import secrets; print(secrets.token_hex(32))' >"$state/auth_token")
+  unset RAY_AUTH_TOKEN
+  export RAY_AUTH_MODE=token RAY_AUTH_TOKEN_PATH="$state/auth_token" RAY_USAGE_STATS_ENABLED=0
   # job entrypoints say `python ...`: let that be the interpreter that runs the nodes
   export PATH="$(dirname "$PY"):$PATH"
   local ports; read -r -a ports <<<"$(free_ports 3)"
@@ -170,7 +175,7 @@ cmd_up() {
   local tmproot; tmproot="$(node_tmp_root "$state")"
   {
     echo "export RAY_AUTH_MODE=token"
-    echo "export RAY_AUTH_TOKEN=$token"
+    echo "export RAY_AUTH_TOKEN_PATH=$state/auth_token"
     echo "export RAY_ADDRESS=$gcs"
     echo "export RAY_API_SERVER_ADDRESS=$dash"
   } >"$state/env"

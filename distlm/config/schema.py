@@ -152,7 +152,7 @@ class RunSpec:
 
 @dataclass
 class TelemetrySpec:
-    metrics_port: int = 8000                # Prometheus exporter; 0 = disabled, -1 = any free port
+    metrics_port: int = -1                  # Prometheus exporter; -1 = any free port (logged), 0 = off
     host: str = "127.0.0.1"                 # interface to bind; 0.0.0.0 on Kubernetes for scraping
     log_every: int = 50                     # steps between metric updates
 

@@ -113,7 +113,7 @@ def prepare(input: Source, output: str, *, options: Optional[PrepareOptions] = N
     done_rows = sum(bounds[k][1] - bounds[k][0] for k in done)
     log.info("prepare: %d inputs -> %s in %d slices (%d already done); %s",
              index.num_rows, out.uri, len(bounds), len(done), describe(opts))
-    port = start_metrics_server(opts.metrics_port)
+    port = start_metrics_server(opts.metrics_port, setting="--metrics-port")
     progress = Progress(index.num_rows, len(bounds), done_rows, len(done),
                         PrepareMetrics.for_registry(), opts.log_every_s)
     try:

@@ -4,7 +4,8 @@ Port values (``telemetry.metrics_port`` in job specs uses the same convention):
 
 * ``0`` or ``None`` (:data:`DISABLED`): no server; :func:`start_metrics_server` returns None.
 * ``-1`` (:data:`ANY_PORT`): the OS picks a free port; the chosen one is returned.
-* any other value: that port (``OSError`` if taken).
+* any other value: that port; :class:`MetricsPortInUse` (one line naming the port and
+  the setting to change) when something else holds it.
 
 All distlm metrics live in one process-wide ``CollectorRegistry``
 (:func:`get_registry`), so stages register into it and one endpoint serves them all.
@@ -17,6 +18,7 @@ Example::
 """
 from __future__ import annotations
 
+import errno
 import signal
 import threading
 from typing import Dict, Optional
@@ -31,6 +33,10 @@ _REGISTRY: Optional[CollectorRegistry] = None
 _SERVERS: Dict[int, object] = {}
 
 
+class MetricsPortInUse(ValueError):
+    """The exporter's fixed port is taken (another job on this host, most often)."""
+
+
 def get_registry() -> CollectorRegistry:
     """The process-wide registry every distlm metric set registers into."""
     global _REGISTRY
@@ -41,7 +47,8 @@ def get_registry() -> CollectorRegistry:
 
 
 def start_metrics_server(
-    port: Optional[int], host: str = "127.0.0.1", registry: Optional[CollectorRegistry] = None
+    port: Optional[int], host: str = "127.0.0.1", registry: Optional[CollectorRegistry] = None,
+    setting: str = "telemetry.metrics_port",
 ) -> Optional[int]:
     """Serve ``registry`` (default :func:`get_registry`) at ``http://host:port/metrics``.
 
@@ -49,16 +56,28 @@ def start_metrics_server(
         port: see the module docstring (``0``/None disabled, ``-1`` any free port).
         host: interface to bind; loopback by default (expose deliberately).
         registry: what to serve.
+        setting: the user-facing name of ``port`` (job-spec key or CLI flag), named
+            in the error when the port is taken.
 
     Returns:
         The bound port, or None when disabled.
+
+    Raises:
+        MetricsPortInUse: a fixed ``port`` is held by another process.
     """
     if port is None or port == DISABLED:
         return None
     if port < ANY_PORT or port > 65535:
-        raise ValueError(f"metrics port must be 0 (disabled), -1 (any) or 1..65535, got {port}")
-    server, _thread = start_http_server(0 if port == ANY_PORT else port, addr=host,
-                                       registry=registry or get_registry())
+        raise ValueError(f"{setting} must be 0 (disabled), -1 (any) or 1..65535, got {port}")
+    try:
+        server, _thread = start_http_server(0 if port == ANY_PORT else port, addr=host,
+                                           registry=registry or get_registry())
+    except OSError as err:
+        if err.errno != errno.EADDRINUSE:
+            raise
+        raise MetricsPortInUse(
+            f"{setting}={port}: port {port} on {host} is already in use (another job on this host?); "
+            f"set {setting}=-1 for any free port, or 0 to turn the exporter off") from None
     bound = int(server.server_address[1])
     with _LOCK:
         _SERVERS[bound] = server

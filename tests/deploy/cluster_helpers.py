@@ -47,13 +47,13 @@ def recorded(state: Path) -> List[tuple]:
 def local_cluster(nodes: int, cpus_per_node: int, object_store_mb: int, prefix: str,
                   attempts: int = 1, up_timeout: float = 300) -> Iterator[Dict[str, str]]:
     """``local.sh up NODES`` in a temporary state folder; yields the environment
-    (with ``RAY_ADDRESS``, the token, ``STATE``); ``down`` afterwards, failing if any
+    (with ``RAY_ADDRESS``, ``RAY_AUTH_TOKEN_PATH``, ``STATE``, ``UP_OUTPUT``); ``down`` afterwards, failing if any
     recorded process survived. ``attempts`` > 1 retries ``up`` when a raylet missed
     Ray's fixed 30 s start window (a loaded machine)."""
     state = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
     env = {**os.environ, "DISTLM_CLUSTER_DIR": str(state), "DISTLM_DOWN_GRACE": "5",
            "DISTLM_CPUS_PER_NODE": str(cpus_per_node), "DISTLM_OBJECT_STORE_MB": str(object_store_mb)}
-    for var in ("RAY_ADDRESS", "RAY_API_SERVER_ADDRESS", "RAY_AUTH_TOKEN", "RAY_AUTH_MODE"):
+    for var in ("RAY_ADDRESS", "RAY_API_SERVER_ADDRESS", "RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH", "RAY_AUTH_MODE"):
         env.pop(var, None)
     for _ in range(attempts):
         up = run(["bash", str(SCRIPT), "up", str(nodes)], env, timeout=up_timeout)
@@ -63,7 +63,7 @@ def local_cluster(nodes: int, cpus_per_node: int, object_store_mb: int, prefix: 
         assert up.returncode == 0, f"local.sh up failed:\n{up.stdout}\n{up.stderr}"
         exports = dict(line[len("export "):].split("=", 1) for line in up.stdout.splitlines()
                        if line.startswith("export "))
-        yield {**env, **exports, "STATE": str(state)}
+        yield {**env, **exports, "STATE": str(state), "UP_OUTPUT": up.stdout + up.stderr}
     finally:
         run(["bash", str(SCRIPT), "down"], env, timeout=120)
         leftover = [p for p, s in recorded(state) if alive(p, s)]

@@ -275,4 +275,4 @@ def load_spec(path: Path, overrides: Iterable[str] = (), use_loader: bool = True
         node[leaf] = yaml.safe_load(value)
     scaling = {"num_workers": 1, "use_gpu": False, "cpus_per_worker": 1.0,
                "gpus_per_worker": 1.0, "resources_per_worker": {}, **tree.get("scaling", {})}
-    return {"scaling": scaling, "telemetry": {"metrics_port": 8000, **tree.get("telemetry", {})}}
+    return {"scaling": scaling, "telemetry": {"metrics_port": -1, **tree.get("telemetry", {})}}

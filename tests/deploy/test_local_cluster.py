@@ -45,14 +45,22 @@ def cluster() -> Iterator[Dict[str, str]]:
         yield env
 
 
-def test_up_prints_auth_and_addresses(cluster) -> None:
+def _token(cluster) -> str:
+    return (Path(cluster["STATE"]) / "auth_token").read_text().strip()
+
+
+def test_up_prints_auth_and_addresses_but_not_the_token(cluster) -> None:
     assert cluster["RAY_AUTH_MODE"] == "token"
-    assert len(cluster["RAY_AUTH_TOKEN"]) >= 32
+    assert "RAY_AUTH_TOKEN" not in cluster
+    token_file = Path(cluster["STATE"]) / "auth_token"
+    assert cluster["RAY_AUTH_TOKEN_PATH"] == str(token_file)
+    assert len(_token(cluster)) >= 32
+    assert token_file.stat().st_mode & 0o077 == 0, "the token file must be private"
     assert cluster["RAY_ADDRESS"].startswith("127.0.0.1:")
     assert cluster["RAY_API_SERVER_ADDRESS"].startswith("http://127.0.0.1:")
-    token_file = Path(cluster["STATE"]) / "auth_token"
-    assert token_file.read_text().strip() == cluster["RAY_AUTH_TOKEN"]
-    assert token_file.stat().st_mode & 0o077 == 0, "the token file must be private"
+    assert _token(cluster) not in cluster["UP_OUTPUT"]
+    env = (Path(cluster["STATE"]) / "env").read_text()
+    assert _token(cluster) not in env and (Path(cluster["STATE"]) / "env").stat().st_mode & 0o077 == 0
 
 
 def test_three_nodes_alive(cluster) -> None:
@@ -128,7 +136,7 @@ def killed_run(cluster, tmp_path_factory) -> Dict[str, object]:
 
     status = wait_for(job_status, 420, f"job {job_id} to end", 2)
     logs = ray_cli(cluster, "job", "logs", job_id)
-    return {"status": status, "logs": logs, "run_dir": run_dir, "first": first, "hosts": hosts,
+    return {"status": status, "logs": logs, "submit": sub, "run_dir": run_dir, "first": first, "hosts": hosts,
             "victim": victims[0][0], "killed": killed, "nodes": nodes, "t_ckpt": t_ckpt, "t_kill": t_kill,
             "t_end": time.time() - t0}
 
@@ -162,6 +170,17 @@ def test_final_metrics_and_checkpoint_cover_every_epoch(killed_run):
     assert state["epoch"] == EPOCHS and state["step"] == final["metrics"]["step"] > 0
     assert len(state["history"]["loss"]) == state["step"]  # restored history + the replayed epochs
     assert Path(final["checkpoint"]).parent == killed_run["run_dir"]
+
+
+def test_no_script_or_cli_output_holds_the_token(cluster, killed_run) -> None:
+    """``local.sh`` (up, status, env), ``ray job submit`` and the job's own log (the
+    trainer's output), all run with the token in force, never print it."""
+    outputs = {"up": cluster["UP_OUTPUT"], "job submit": killed_run["submit"], "job logs": killed_run["logs"]}
+    for cmd in ("status", "env"):
+        res = _run(["bash", str(SCRIPT), cmd], cluster, timeout=60)
+        outputs[cmd] = res.stdout + res.stderr
+    leaked = [name for name, text in outputs.items() if _token(cluster) in text]
+    assert not leaked, f"the auth token appears in the output of {leaked}"
 
 
 def test_down_stops_every_recorded_pid(cluster) -> None:

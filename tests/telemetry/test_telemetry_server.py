@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from prometheus_client import CollectorRegistry
 
-from distlm.telemetry import ANY_PORT, DISABLED, get_registry, start_metrics_server, stop_metrics_server
+from distlm.telemetry import (ANY_PORT, DISABLED, MetricsPortInUse, get_registry, start_metrics_server,
+                              stop_metrics_server)
 from distlm.telemetry.pipeline import PrepareMetrics
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "prepare.md"
@@ -61,7 +62,7 @@ def test_binds_loopback_only_and_fixed_port_is_used():
     try:
         assert port == free
         scrape(port)
-        with pytest.raises(OSError):
+        with pytest.raises(MetricsPortInUse):
             start_metrics_server(free)  # taken
     finally:
         stop_metrics_server(port)
@@ -69,3 +70,55 @@ def test_binds_loopback_only_and_fixed_port_is_used():
 
 def test_shared_registry_is_one_object():
     assert get_registry() is get_registry()
+
+
+def _held_port():
+    """A socket listening on a loopback port, as another job's exporter would."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen(1)
+    return s, s.getsockname()[1]
+
+
+def test_a_taken_port_is_one_line_naming_the_port_and_the_setting():
+    held, port = _held_port()
+    with held:
+        with pytest.raises(MetricsPortInUse) as err:
+            start_metrics_server(port)
+        msg = str(err.value)
+        assert "\n" not in msg
+        assert f"telemetry.metrics_port={port}" in msg and "telemetry.metrics_port=-1" in msg
+        with pytest.raises(MetricsPortInUse, match=f"--metrics-port={port}"):
+            start_metrics_server(port, setting="--metrics-port")
+        other = start_metrics_server(ANY_PORT)  # the default: any free port, never a collision
+        try:
+            assert other not in (None, port)
+            scrape(other)
+        finally:
+            stop_metrics_server(other)
+
+
+def test_the_trainer_default_is_any_free_port():
+    from distlm.config import TelemetrySpec
+
+    assert TelemetrySpec().metrics_port == ANY_PORT
+
+
+def test_prepare_with_a_taken_port_exits_2_with_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    from distlm.images import synthetic as syn
+
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "a.png").write_bytes(syn.encode(syn.gradient(20, 20), "PNG"))
+    held, port = _held_port()
+    with held:
+        out = subprocess.run([sys.executable, "-m", "distlm.prepare", "--input", str(src), "--output",
+                              str(tmp_path / "out"), "--detector", "none", "--metrics-port", str(port)],
+                             capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+    assert out.returncode == 2, out.stderr[-3000:]
+    assert "Traceback" not in out.stderr
+    errors = [ln for ln in out.stderr.splitlines() if "error" in ln]
+    assert len(errors) == 1 and f"--metrics-port={port}" in errors[0] and "already in use" in errors[0], out.stderr
