@@ -90,12 +90,24 @@ def join(address: str) -> Any:
     return ray.init(address=address)
 
 
+_STARTED_HERE = False
+
+
 def start_local(**kwargs: Any) -> Any:
     """``ray.init(address="local", **kwargs)`` with every Ray process on 127.0.0.1."""
     import ray
 
+    global _STARTED_HERE
     with _loopback_node():
-        return ray.init(address="local", **kwargs)
+        context = ray.init(address="local", **kwargs)
+    _STARTED_HERE = True
+    return context
+
+
+def started_here() -> bool:
+    """Whether this process started the Ray instance it uses (a one-machine run, not a
+    cluster whose autoscaler could still add nodes)."""
+    return _STARTED_HERE
 
 
 def connect_or_start(address: Optional[str] = None, **local: Any) -> Any:

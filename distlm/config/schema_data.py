@@ -10,7 +10,7 @@ from typing import Any, Dict, List, Optional
 #: Reader names the data layer registers (``distlm.data``); checked by `validate_job`.
 KNOWN_FORMATS = (
     "rafdb", "emotionet", "affectnet", "disfa", "bp4d",
-    "folder", "csv", "images", "fmnist", "parquet",
+    "folder", "csv", "images", "fmnist", "parquet", "synthetic",
 )
 
 FMNIST_PATH = "/usr/share/datasets/fashion-mnist"

@@ -42,14 +42,14 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(dump_job(spec))
         return 0
     from distlm.train.data import RawImagesError, check_sources
-    from distlm.train.driver import run
+    from distlm.train.driver import NoGPUError, run
 
     try:
         check_sources(spec)  # before Ray starts
-    except RawImagesError as err:
+        result = run(spec, resume=args.resume, address=args.address)
+    except (RawImagesError, NoGPUError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    result = run(spec, resume=args.resume, address=args.address)
     if result.error is not None:
         print(f"error: training failed: {result.error}", file=sys.stderr)
         return 1

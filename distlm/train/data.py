@@ -32,7 +32,7 @@ from distlm.data.loading import (DevicePipeline, DomainArrays, LoaderSpec, NormS
                                  make_ray_loader)
 from distlm.data.readers.dataset import read_table
 
-MEMORY_FORMATS = ("fmnist",)
+MEMORY_FORMATS = ("fmnist", "synthetic")
 CROP_FORMATS = ("parquet",)  # pixels in the index: distlm.prepare output
 SIDES = ("labelled", "unlabelled", "test")
 SPLIT_OF_SIDE = {"labelled": "train", "unlabelled": "train", "test": "test"}

@@ -87,7 +87,9 @@ def ray_datasets(spec, with_unlabelled: bool) -> Optional[Dict[str, Any]]:
 def build_trainer(spec, resume: Optional[str] = None):
     """The ``TorchTrainer`` for ``spec`` (nothing runs until ``.fit()``)."""
     import ray.train
-    from ray.train.torch import TorchTrainer
+    from ray.train.torch import TorchConfig, TorchTrainer
+
+    from distlm.distributed import process_group_backend
 
     from distlm.train.loop import Worker  # noqa: F401  (import errors surface here, not in workers)
     from distlm.train.objective import uses_unlabelled
@@ -121,6 +123,7 @@ def build_trainer(spec, resume: Optional[str] = None):
         data_config = ray.train.DataConfig(datasets_to_split=[k for k in datasets if k != "test"])
     return TorchTrainer(train_loop_per_worker, train_loop_config=config, scaling_config=scaling,
                         run_config=run_config, datasets=datasets,
+                        torch_config=TorchConfig(backend=process_group_backend(s.use_gpu)),
                         **({"dataset_config": data_config} if data_config else {}))
 
 
@@ -140,12 +143,34 @@ def save_resolved_spec(spec) -> str:
     return path
 
 
+class NoGPUError(ValueError):
+    """``scaling.use_gpu: true`` on a machine (a local Ray) that has no GPU."""
+
+
+def check_gpus(spec) -> None:
+    """Refuse ``scaling.use_gpu`` on a local Ray without GPUs, with the fix; on a cluster
+    without GPUs now, only warn (its autoscaler may add GPU nodes)."""
+    import ray
+
+    from distlm.ray_local import started_here
+
+    if not spec.scaling.use_gpu or ray.cluster_resources().get("GPU", 0) >= spec.scaling.gpus_per_worker:
+        return
+    if started_here():
+        raise NoGPUError(
+            f"job {spec.name!r} asks for GPUs (scaling.use_gpu=true) but this machine has none; "
+            "set scaling.use_gpu=false to train on CPU, or submit it to a GPU cluster "
+            "(ray job submit --address ... -- python -m distlm.train ...)")
+    log.warning("the cluster has no GPU now: the job waits until its autoscaler adds GPU nodes")
+
+
 def run(spec, resume: Optional[str] = None, address: Optional[str] = None):
     """Connect to (or start) Ray, train, and return the ``ray.train.Result``."""
     import ray
 
     if not ray.is_initialized():
         connect_or_start(address)
+    check_gpus(spec)
     path = save_resolved_spec(spec)
     log.info("resolved spec saved to %s", path)
     return build_trainer(spec, resume).fit()

@@ -25,6 +25,7 @@ from distlm.train.data import MEMORY_FORMATS, loader_kind, make_loader, norm_fro
 from distlm.train.evaluate import evaluate, unwrap
 from distlm.train.objective import Objective, uses_unlabelled
 from distlm.train.optim import build_optimizer, build_scheduler
+from distlm.train.parallel import wrap_model
 from distlm.models.ema import EMAWeights
 from distlm.telemetry.trainer import TrainerTelemetry
 
@@ -250,7 +251,7 @@ def train_loop_per_worker(config: Dict[str, Any]) -> None:
     rank, world = ctx.get_world_rank(), ctx.get_world_size()
     norm = NormStats(**config["norm"]) if config.get("norm") else None
     w = Worker(spec, rank, world, ray.train.torch.get_device(), norm)
-    w.model = ray.train.torch.prepare_model(w.model)
+    w.model = wrap_model(w.model, w.device, world)
     checkpoint = ray.train.get_checkpoint()
     if checkpoint is not None:
         with checkpoint.as_directory() as d:

@@ -82,6 +82,7 @@ def _folder(root: Path) -> str:
 TREES: Dict[str, Callable[[Path], str]] = {
     "affectnet": _affectnet, "bp4d": _bp4d, "csv": _csv, "disfa": _disfa, "emotionet": _emotionet,
     "fmnist": _fmnist, "folder": _folder, "images": _images, "parquet": _parquet, "rafdb": _rafdb,
+    "synthetic": lambda root: "synthetic",  # generated, nothing on disk
 }
 
 

@@ -154,5 +154,10 @@ def normalize(x: torch.Tensor, mean: Sequence[float] | torch.Tensor, std: Sequen
     std_t = torch.as_tensor(std, dtype=torch.float32, device=x.device)
     if mean_t.numel() != x.shape[-1] or std_t.numel() != x.shape[-1]:
         raise ValueError(f"stats have {mean_t.numel()} channels, images have {x.shape[-1]}")
-    y = x.permute(0, 3, 1, 2).to(torch.float32)
-    return ((y - mean_t.view(1, -1, 1, 1)) / std_t.view(1, -1, 1, 1)).contiguous()
+    # canonical NCHW strides, even for one channel: ``permute(...).contiguous()`` keeps
+    # the NHWC strides when C = 1 (both layouts count as contiguous), convolutions then
+    # return weight gradients in NHWC strides, and DDP copies every such gradient into
+    # its buckets on every step ("Grad strides do not match bucket view strides")
+    y = torch.empty((x.shape[0], x.shape[3], x.shape[1], x.shape[2]), dtype=torch.float32, device=x.device)
+    y.copy_(x.permute(0, 3, 1, 2))
+    return y.sub_(mean_t.view(1, -1, 1, 1)).div_(std_t.view(1, -1, 1, 1))

@@ -20,6 +20,7 @@ from distlm.data.readers import (  # noqa: F401  (registration)
     images,
     parquet,
     rafdb,
+    synthetic,
 )
 from distlm.data.readers.dataset import read_dataset, read_table
 from distlm.data.readers.idx import load_idx
