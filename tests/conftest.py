@@ -33,3 +33,14 @@ def ray_shared(_ray_down_at_exit):
         start_local(num_cpus=4, include_dashboard=False, log_to_driver=False,
                     runtime_env={"env_vars": dict(MOTO_CREDENTIALS)})
     return ray
+
+
+@pytest.fixture(params=["cpu", "cuda"])
+def device(request):
+    """Each device-sensitive test on the CPU and, where there is one, on the GPU
+    (``pytest -m gpu`` on a GPU machine runs the CUDA cases; elsewhere they skip)."""
+    import torch
+
+    if request.param == "cuda" and not torch.cuda.is_available():
+        pytest.skip("no CUDA device")
+    return torch.device(request.param)

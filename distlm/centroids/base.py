@@ -52,11 +52,12 @@ class CentroidStrategy(nn.Module):
         self.last_counts = self.last_counts.to(like)
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
-        # Buffers are sized lazily: adopt the saved shape before loading.
+        # Buffers are sized lazily: adopt the saved shape (and dtype) before loading,
+        # on this module's device, wherever the saved tensors were mapped
         for name, buf in list(self.named_buffers(recurse=False)):
             saved = state_dict.get(prefix + name)
             if saved is not None and saved.shape != buf.shape:
-                setattr(self, name, torch.zeros_like(saved))
+                setattr(self, name, torch.zeros_like(saved, device=buf.device))
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     @torch.no_grad()

@@ -62,8 +62,8 @@ class CenterLoss(EmbeddingLoss):
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         saved = state_dict.get(prefix + "centers")
-        if saved is not None and saved.shape != self.centers.shape:
-            self.centers = torch.zeros_like(saved)
+        if saved is not None and saved.shape != self.centers.shape:  # sized lazily: on this module's device
+            self.centers = torch.zeros_like(saved, device=self.centers.device)
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def per_sample(self, x, labels, weights):
