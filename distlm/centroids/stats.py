@@ -6,6 +6,19 @@ from typing import Optional, Tuple
 import torch
 
 
+def check_label_range(labels: torch.Tensor, num_classes: int) -> None:
+    """``labels < num_classes``: a ``ValueError`` naming the label when they are on the
+    CPU; on a GPU a device-side assert instead, so that the check never makes a step
+    wait for the device (reading a GPU value on the host would)."""
+    if not labels.numel():
+        return
+    if labels.device.type == "cpu":
+        if int(labels.max()) >= num_classes:
+            raise ValueError(f"label {int(labels.max())} out of range for {num_classes} classes")
+        return
+    torch._assert_async(labels.max() < num_classes, f"a label is out of range for {num_classes} classes")
+
+
 def class_sums(
     x: torch.Tensor,
     labels: torch.Tensor,
@@ -34,8 +47,7 @@ def class_sums(
     if labels.shape != x.shape[:1]:
         raise ValueError(f"labels must be (B,)={tuple(x.shape[:1])}, got {tuple(labels.shape)}")
     valid = labels >= 0
-    if bool((labels >= num_classes).any()):
-        raise ValueError(f"label {int(labels.max())} out of range for {num_classes} classes")
+    check_label_range(labels, num_classes)
     w = valid.to(x.dtype) if weights is None else weights.to(x.dtype) * valid
     # (C, B) membership matrix times (B, D): one read of x, no (B, D) temporary
     member = torch.nn.functional.one_hot(labels.clamp(min=0), num_classes).to(x.dtype).t() * w

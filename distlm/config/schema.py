@@ -32,6 +32,7 @@ class ModelSpec:
     pretrained: Optional[str] = None      # state_dict file (local or s3://)
     head: Head = "softmax"
     options: Dict[str, Any] = field(default_factory=dict)  # backbone keyword arguments
+    compile: bool = False                 # torch.compile the network (in place; state_dict keys unchanged)
 
 
 @dataclass
@@ -115,9 +116,10 @@ class TrainSpec:
     augment_unlabelled: Optional[str] = None  # None: same as augment
     steps_per_epoch: Optional[int] = None   # optional cap
     batch_size: int = 128                   # global, labelled + unlabelled
-    amp: bool = False
-    channels_last: bool = False             # NHWC weights/activations: 1.36x faster small-CNN training step
-                                            # on CPU (oneDNN), usually faster with AMP on GPU; equal up to rounding
+    amp: Optional[bool] = None              # bf16 autocast; None: on with CUDA, off on CPU (the LM loss,
+                                            # normalisation and centroid sums stay float32)
+    channels_last: Optional[bool] = None    # NHWC weights/activations; None: on with CUDA, off on CPU
+                                            # (true on CPU: 1.36x faster small-CNN step, oneDNN)
     grad_clip: Optional[float] = None       # max global grad norm
     weight_average: Optional[float] = None  # EMA momentum of the weights that are evaluated, saved for
                                             # predict/export (Polyak/EMA model); None: the trained weights

@@ -14,6 +14,7 @@ from typing import Optional, Tuple
 import torch
 from torch import nn
 
+from distlm.centroids.stats import check_label_range
 from distlm.distributed import all_reduce_sum, world_size
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -27,8 +28,7 @@ def check_inputs(x: torch.Tensor, labels: torch.Tensor, num_classes: int) -> Non
         raise ValueError(f"labels must be (B,) with B={x.shape[0]}, got shape {tuple(labels.shape)}")
     if labels.dtype.is_floating_point or labels.dtype == torch.bool:
         raise ValueError(f"labels must be integer class ids, got {labels.dtype}")
-    if labels.numel() and int(labels.max()) >= num_classes:
-        raise ValueError(f"label {int(labels.max())} out of range for {num_classes} classes")
+    check_label_range(labels, num_classes)
 
 
 def reduce_loss(

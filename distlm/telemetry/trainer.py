@@ -18,7 +18,7 @@
 from __future__ import annotations
 
 import math
-from typing import Mapping, Sequence
+from typing import Mapping, Optional, Sequence
 
 from prometheus_client import Counter, Gauge, Histogram
 
@@ -57,8 +57,11 @@ class TrainerTelemetry:
             _METRICS = _build()
         self.m = _METRICS
 
-    def step(self, *, step: int, epoch: int, images: int, seconds: float, wait: float,
-             terms: Mapping[str, float], hist=None, conf: float = math.nan, kept: float = math.nan) -> None:
+    def window(self, *, step: int, epoch: int, images: int, seconds: float, waits: Sequence[float],
+               last: Mapping[str, float], hist: Optional[Sequence[int]] = None) -> None:
+        """Update from the steps read since the last call (host floats): ``images`` of all
+        workers in ``seconds``, each step's data ``waits``, the ``last`` step's values
+        and the window's summed self-label histogram."""
         if not self.enabled:
             return
         m = self.m
@@ -67,24 +70,24 @@ class TrainerTelemetry:
         m["images"].inc(images)
         if seconds > 0:
             m["ips"].set(images / seconds)
-        m["wait"].observe(wait)
+        for w in waits:
+            m["wait"].observe(w)
         for k in ("loss", "loss_supervised", "loss_aux"):
-            if k in terms:
-                m["loss"].labels(term=k).set(terms[k])
+            if math.isfinite(last.get(k, math.nan)):
+                m["loss"].labels(term=k).set(last[k])
         for k in ("lambda1", "lambda2"):
-            if k in terms:
-                m["lam"].labels(which=k).set(terms[k])
-        if not math.isnan(terms.get("centroid_drift", math.nan)):
-            m["drift"].set(terms["centroid_drift"])
-        if hist is not None:
-            for i, n in enumerate(hist.tolist()):
-                if n:
-                    name = self.class_names[i] if i < len(self.class_names) else str(i)
-                    m["hist"].labels(cls=name).inc(n)
-        if not math.isnan(conf):
-            m["conf"].set(conf)
-        if not math.isnan(kept):
-            m["kept"].set(kept)
+            if k in last:
+                m["lam"].labels(which=k).set(last[k])
+        if not math.isnan(last.get("centroid_drift", math.nan)):
+            m["drift"].set(last["centroid_drift"])
+        for i, n in enumerate(hist or ()):
+            if n:
+                name = self.class_names[i] if i < len(self.class_names) else str(i)
+                m["hist"].labels(cls=name).inc(n)
+        if not math.isnan(last.get("selflabel_conf", math.nan)):
+            m["conf"].set(last["selflabel_conf"])
+        if not math.isnan(last.get("selflabel_kept", math.nan)):
+            m["kept"].set(last["selflabel_kept"])
 
     def evaluation(self, metrics: Mapping[str, float]) -> None:
         if not self.enabled:

@@ -53,6 +53,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     if result.error is not None:
         print(f"error: training failed: {result.error}", file=sys.stderr)
         return 1
+    from distlm.train.loop import STOPPED_KEY
+
+    stopped = (result.metrics or {}).get(STOPPED_KEY)
+    if stopped:
+        print(f"error: training stopped: {stopped}", file=sys.stderr)
+        return 1
     metrics = {k: v for k, v in (result.metrics or {}).items() if isinstance(v, (int, float, str))}
     print(json.dumps({"checkpoint": getattr(result.checkpoint, "path", None), "metrics": metrics}, indent=2))
     return 0

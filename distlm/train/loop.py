@@ -26,6 +26,7 @@ from distlm.train.evaluate import evaluate, unwrap
 from distlm.train.objective import Objective, uses_unlabelled
 from distlm.train.optim import build_optimizer, build_scheduler
 from distlm.train.parallel import wrap_model
+from distlm.train.step_metrics import StepMetrics
 from distlm.models.ema import EMAWeights
 from distlm.telemetry.trainer import TrainerTelemetry
 
@@ -33,7 +34,24 @@ log = logging.getLogger("distlm.train")
 
 
 class NonFiniteLossError(RuntimeError):
-    """The loss became NaN or inf; the last good checkpoint is kept."""
+    """The loss (or a gradient) became NaN or inf on some worker; every worker stops at
+    the same step, and the last good checkpoint is kept."""
+
+
+def gpu_default(value: Optional[bool], device: torch.device) -> bool:
+    """A ``train.*`` speed setting: as given, or (None) on for CUDA and off elsewhere, so
+    CPU results do not move."""
+    return device.type == "cuda" if value is None else bool(value)
+
+
+@torch.no_grad()
+def grads_finite(params) -> torch.Tensor:
+    """0-dim bool on the device: every gradient is finite (no host read)."""
+    flags = [torch.isfinite(p.grad).all() for p in params if p.grad is not None]
+    return torch.stack(flags).all() if flags else torch.ones((), dtype=torch.bool)
+
+
+STOPPED_KEY = "stopped"  # reported metric: why every worker stopped early (non-finite loss)
 
 
 def seed_everything(seed: int, rank: int, epoch: int) -> None:
@@ -87,7 +105,10 @@ class Worker:
         self.formulas = build_formulas(spec)
         self.kind = loader_kind(spec)
         torch.manual_seed(spec.seed)  # identical initial weights on every rank
-        self.model = with_memory_format(create_model(spec).to(self.device), spec.train.channels_last)
+        self.channels_last = gpu_default(spec.train.channels_last, self.device)
+        self.model = with_memory_format(create_model(spec).to(self.device), self.channels_last)
+        if spec.model.compile:
+            self.model.compile()  # in place: parameters and state_dict keys are the module's own
         self.with_unlabelled = uses_unlabelled(spec)
         self.memory = read_memory(spec, self.with_unlabelled) if self.kind == "memory" else None
         self.norm = norm or (norm_from_arrays(self.memory.labelled) if self.memory else NormStats.unit(spec.data.channels))
@@ -100,14 +121,15 @@ class Worker:
                                    self.total_steps).to(self.device)
         self.optimizer = build_optimizer(self.model, spec)
         self.scheduler = build_scheduler(self.optimizer, spec)
-        amp = bool(spec.train.amp and self.device.type == "cuda")
+        # bf16 autocast on CUDA: the LM loss, the normalisation and the centroid sums are
+        # computed in float32 all the same (distlm.precision); bf16 needs no loss scaling
+        self.amp = gpu_default(spec.train.amp, self.device) and self.device.type == "cuda"
         self.teacher = (EMAWeights(self.model, spec.selflabel.teacher_momentum)
                         if spec.selflabel.teacher == "ema" and self.with_unlabelled else None)
         wa = spec.train.weight_average
         self.averaged = None if wa is None else EMAWeights(self.model, wa)
-        self.scaler = torch.amp.GradScaler("cuda", enabled=amp)
-        self.amp = amp
         self.epoch, self.step = 0, 0
+        self.metrics = StepMetrics(spec.telemetry.log_every, spec.train.log_every)
         self.history: Dict[str, list] = {"step": [], "loss": [], "loss_supervised": [], "loss_aux": [],
                                          "lambda2": [], "centroid_drift": [], "eval_step": [], "eval": []}
 
@@ -120,7 +142,6 @@ class Worker:
             "objective": self.objective.state_dict(),
             "teacher": None if self.teacher is None else self.teacher.state_dict(),
             **({} if self.averaged is None else {AVERAGED_KEY: self.averaged.model.state_dict()}),
-            "scaler": self.scaler.state_dict(),
             "epoch": self.epoch, "step": self.step,
             "spec": spec_to_dict(self.spec),
             "norm": {"mean": list(map(float, self.norm.mean)), "std": list(map(float, self.norm.std))},
@@ -140,38 +161,45 @@ class Worker:
             self.teacher.load_state_dict(state["teacher"])
         if self.averaged is not None:
             self.averaged.model.load_state_dict(state.get(AVERAGED_KEY, state["model"]))
-        self.scaler.load_state_dict(state["scaler"])
         self.epoch, self.step = int(state["epoch"]), int(state["step"])
         self.history = state.get("history", self.history)
 
     # -- training ------------------------------------------------------------
     def train_step(self, batch) -> Dict[str, Any]:
+        """One optimiser step; returns this step's values, on the device (nothing is read).
+
+        A non-finite loss on any worker reaches every worker through the gradient
+        all-reduce the step does anyway: the loss carries ``poison · Σθ₀`` (``poison``
+        = 0 when the local loss is finite, NaN when not), which changes nothing when
+        finite and makes every worker's averaged gradients NaN when not. Each worker
+        then records the same ``finite`` flag, read with the metrics.
+        """
         self.model.train()
         self.objective.train()
         strong = batch.x_u_s is not None and batch.num_unlabelled
         x_u = batch.x_u_s if strong else batch.x_u
         x = torch.cat([batch.x_l, x_u]) if batch.num_unlabelled else batch.x_l
-        with torch.autocast(self.device.type, enabled=self.amp):
+        if self.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.amp):
             out = self.model(x)
             sl_logits = self.selflabel_logits(batch, out.logits, strong)
         res = self.objective(out.embedding, out.logits, batch, self.step, sl_logits)
-        if not torch.isfinite(res.loss):
-            raise NonFiniteLossError(
-                f"non-finite loss at epoch {self.epoch} step {self.step}: {res.terms}; "
-                "training stopped, the last good checkpoint is kept (lower optim.lr, "
-                "enable train.grad_clip, or check the data)")
+        anchor = next(p for p in self.model.parameters() if p.requires_grad)
+        poison = torch.where(torch.isfinite(res.loss.detach()), 0.0, math.nan).to(res.loss.dtype)
         self.optimizer.zero_grad(set_to_none=True)
-        self.scaler.scale(res.loss).backward()
+        (res.loss + poison * anchor.sum()).backward()
+        params = [p for p in self.model.parameters() if p.grad is not None]
         if self.spec.train.grad_clip:
-            self.scaler.unscale_(self.optimizer)
-            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.spec.train.grad_clip)
-        self.scaler.step(self.optimizer)
-        self.scaler.update()
+            finite = torch.isfinite(torch.nn.utils.clip_grad_norm_(params, self.spec.train.grad_clip))
+        else:
+            finite = grads_finite(params)
+        self.optimizer.step()
         for ema in (self.teacher, self.averaged):
             if ema is not None:
                 ema.update(self.model)
         self.step += 1
-        return {"terms": res.terms, "hist": res.selflabel_hist, "conf": res.selflabel_conf,
+        return {"terms": res.terms, "finite": finite, "hist": res.selflabel_hist, "conf": res.selflabel_conf,
                 "kept": res.selflabel_kept}
 
     @torch.no_grad()
@@ -195,31 +223,65 @@ class Worker:
                 net.train()
         return torch.cat([logits[: batch.num_labelled].detach(), weak_u.to(logits.dtype)])
 
-    def record(self, terms: Dict[str, float]) -> None:
+    def take_step(self, batch, wait: float = 0.0) -> None:
+        """:meth:`train_step` and keep its values for the next :meth:`read_metrics`."""
+        out = self.train_step(batch)
+        self.metrics.add(self.step, out["terms"], out["finite"], out["conf"], out["kept"], out["hist"],
+                         images=batch.num_labelled + batch.num_unlabelled, wait=wait)
+
+    def record(self, rows) -> None:
+        """Append read steps to the history (one entry per step)."""
         h = self.history
-        h["step"].append(self.step)
-        for k in ("loss", "loss_supervised", "loss_aux", "lambda2", "centroid_drift"):
-            h[k].append(float(terms.get(k, math.nan)))
+        for row in rows:
+            h["step"].append(row["step"])
+            for k in ("loss", "loss_supervised", "loss_aux", "lambda2", "centroid_drift"):
+                h[k].append(float(row.get(k, math.nan)))
+
+    def read_metrics(self, telemetry: TrainerTelemetry, seconds: float) -> Optional[Dict[str, float]]:
+        """Read the steps since the last read (one host copy), stop every worker together
+        on a non-finite step, record the history and feed telemetry; returns the last
+        step's values."""
+        window = self.metrics.read()
+        if window is None:
+            return None
+        if window.first_bad_step is not None:
+            raise self._non_finite(window)
+        self.record(window.rows)
+        last = window.rows[-1]
+        telemetry.window(step=self.step, epoch=self.epoch, images=window.images * self.world, seconds=seconds,
+                         waits=window.waits, last=last, hist=window.hist)
+        return last
+
+    def _non_finite(self, window) -> NonFiniteLossError:
+        """The error every worker raises, naming the step and the terms (one collective
+        of per-term counts, on this failure path only)."""
+        from distlm.distributed import all_reduce_sum
+
+        step = window.first_bad_step
+        row = next(r for r in window.rows if r["step"] == step)
+        names = [k for k in row if k.startswith("loss") or k == "lambda2"]
+        local = torch.tensor([0.0 if math.isfinite(row[k]) else 1.0 for k in names] + [1.0], device=self.device)
+        (counts,) = all_reduce_sum((local,))
+        *per_term, world = [int(n) for n in counts.tolist()]
+        bad = [f"{k} (on {n} of {world} workers)" for k, n in zip(names, per_term) if n > 0]
+        what = ("not finite: " + ", ".join(bad)) if bad else "the loss terms were finite but the gradients were not"
+        return NonFiniteLossError(
+            f"non-finite loss at epoch {self.epoch} step {step}: {what}; every worker stopped at this step and "
+            "the last good checkpoint is kept (lower optim.lr, set train.grad_clip, or check the data)")
 
     def run_epoch(self, telemetry: TrainerTelemetry) -> float:
         seed_everything(self.spec.seed, self.rank, self.epoch)
-        t_epoch = time.perf_counter()
-        t_prev = time.perf_counter()
-        last = {}
+        t_epoch = t_prev = t_window = time.perf_counter()
         for batch in self.loader.epoch(self.epoch):
-            t_got = time.perf_counter()
-            out = self.train_step(batch)
-            last = out["terms"]
-            self.record(last)
-            now = time.perf_counter()
-            images = (batch.num_labelled + batch.num_unlabelled) * self.world
-            telemetry.step(step=self.step, epoch=self.epoch, images=images, seconds=now - t_prev,
-                           wait=t_got - t_prev, terms=last, hist=out["hist"], conf=out["conf"],
-                           kept=out["kept"])
-            if self.rank == 0 and self.step % max(self.spec.train.log_every, 1) == 0:
-                log.info("epoch %d step %d %s", self.epoch, self.step,
-                         " ".join(f"{k}={v:.4g}" for k, v in last.items()))
+            self.take_step(batch, wait=time.perf_counter() - t_prev)
+            if self.metrics.due(self.step):
+                last = self.read_metrics(telemetry, time.perf_counter() - t_window)
+                t_window = time.perf_counter()
+                if self.rank == 0 and self.step % max(self.spec.train.log_every, 1) == 0:
+                    log.info("epoch %d step %d %s", self.epoch, self.step,
+                             " ".join(f"{k}={v:.4g}" for k, v in last.items() if k != "step"))
             t_prev = time.perf_counter()
+        self.read_metrics(telemetry, time.perf_counter() - t_window)  # before any checkpoint of this epoch
         self.objective.end_epoch()
         self.scheduler.step()
         self.epoch += 1
@@ -269,7 +331,14 @@ def train_loop_per_worker(config: Dict[str, Any]) -> None:
     test_shard = None if w.memory is not None else _maybe_shard("test")
     last = spec.train.epochs
     while w.epoch < last:
-        seconds = w.run_epoch(telemetry)
+        try:
+            seconds = w.run_epoch(telemetry)
+        except NonFiniteLossError as err:
+            # every worker gets here at the same step: report it and end normally, so that
+            # Ray Train does not retry a deterministic failure as if a node were lost
+            log.error("rank %d: %s", rank, err)
+            ray.train.report({"epoch": w.epoch, "step": w.step, STOPPED_KEY: str(err)})
+            return
         metrics: Dict[str, Any] = {"epoch": w.epoch, "step": w.step, "epoch_seconds": seconds}
         for k in ("loss", "loss_supervised", "loss_aux", "lambda2"):
             if w.history[k]:

@@ -48,13 +48,18 @@ def self_label_ce(logits_u: torch.Tensor, a: Assignment) -> torch.Tensor:
 
 @dataclass
 class StepResult:
-    """One step's loss and what telemetry reports about it."""
+    """One step's loss and what telemetry reports about it.
+
+    Every value stays on the device (0-dim tensors, detached): nothing here reads it
+    on the host, so a step never waits for the GPU; the trainer reads the values of
+    several steps at once (:class:`~distlm.train.metrics.StepMetrics`).
+    """
 
     loss: torch.Tensor
-    terms: Dict[str, float] = field(default_factory=dict)
+    terms: Dict[str, torch.Tensor] = field(default_factory=dict)
     selflabel_hist: Optional[torch.Tensor] = None  # (K,) counts of assigned classes
-    selflabel_conf: float = float("nan")
-    selflabel_kept: float = float("nan")  # fraction above the threshold
+    selflabel_conf: Optional[torch.Tensor] = None  # mean confidence of the assigned classes
+    selflabel_kept: Optional[torch.Tensor] = None  # fraction above the threshold
 
 
 def build_weighting(spec, total_steps: int):
@@ -135,11 +140,13 @@ class Objective(nn.Module):
         weak view / EMA teacher on the same samples, used only to assign classes."""
         n_l = batch.num_labelled
         l_s = self.supervised(logits[:n_l], batch)
-        lam1, lam2 = self.weighting.weights(step)
+        lam1, lam2 = self.weighting.weights(step)  # λ2 may be a device tensor (auto weighting)
         if self.warmup:
             lam2 = lam2 * min(1.0, step / self.warmup)
-        result = StepResult(loss=lam1 * l_s, terms={"loss_supervised": float(l_s.detach()),
-                                                   "lambda1": lam1, "lambda2": lam2})
+        lam2 = torch.as_tensor(lam2, device=l_s.device).to(l_s.dtype)
+        result = StepResult(loss=lam1 * l_s, terms={"loss_supervised": l_s.detach(),
+                                                   "lambda1": torch.full_like(l_s.detach(), lam1),
+                                                   "lambda2": lam2.detach()})
         teacher = logits if selflabel_logits is None else selflabel_logits
         # one assignment per step for the unlabelled part (stateful thresholds count once)
         a_u = (self.assign(teacher[n_l:], batch.y_l)
@@ -150,20 +157,20 @@ class Objective(nn.Module):
             l_aux, assigned = self._aux(full_precision(embedding), logits, batch, teacher, a_u)
             result.loss = result.loss + lam2 * l_aux
             self.weighting.observe(l_s.detach(), l_aux.detach())
-            result.terms["loss_aux"] = float(l_aux.detach())
+            result.terms["loss_aux"] = l_aux.detach()
         if self.consistency == "fixmatch":
             l_c = self_label_ce(logits[n_l:], a_u)
             ramp = min(1.0, step / self.warmup) if self.warmup else 1.0
             result.loss = result.loss + self.consistency_weight * ramp * l_c
-            result.terms["loss_consistency"] = float(l_c.detach())
-        result.terms["loss"] = float(result.loss.detach())
+            result.terms["loss_consistency"] = l_c.detach()
+        result.terms["loss"] = result.loss.detach()
         if assigned is not None and assigned.labels.numel():
             kept = assigned.mask
-            result.selflabel_hist = torch.bincount(assigned.labels[kept], minlength=self.num_classes).cpu()
-            result.selflabel_conf = float(assigned.confidence.mean())
-            result.selflabel_kept = float(kept.float().mean())
+            result.selflabel_hist = torch.bincount(assigned.labels[kept], minlength=self.num_classes)
+            result.selflabel_conf = assigned.confidence.mean()
+            result.selflabel_kept = kept.float().mean()
         if self.aux_name != "none":
-            result.terms["centroid_drift"] = self._drift()
+            result.terms["centroid_drift"] = self._drift(l_s.device)
         return result
 
     def _aux(self, emb: torch.Tensor, logits: torch.Tensor, batch, teacher: torch.Tensor,
@@ -200,16 +207,17 @@ class Objective(nn.Module):
         return self.aux(emb, labels, centroid_labels=c_labels)
 
     @torch.no_grad()
-    def _drift(self) -> float:
-        """Mean movement of the normalised centroids since the previous step."""
+    def _drift(self, device: torch.device) -> torch.Tensor:
+        """Mean movement of the normalised centroids since the previous step (0-dim,
+        on the device; NaN before there are two steps of centroids)."""
         c = self.centroid_state()
         if c is None or c.numel() == 0:
-            return float("nan")
+            return torch.full((), float("nan"), device=device)
         cn = F.normalize(full_precision(c), dim=1)
         prev, self._prev_centroids = self._prev_centroids, cn.clone()
         if prev is None or prev.shape != cn.shape:
-            return float("nan")
-        return float((cn - prev).norm(dim=1).mean())
+            return torch.full((), float("nan"), device=cn.device)
+        return (cn - prev).norm(dim=1).mean()
 
     def end_epoch(self) -> None:
         if self.aux is not None and hasattr(self.aux, "end_epoch"):

@@ -2,12 +2,14 @@
 
 Every rule is a module with buffers (saved in ``state_dict``), called as
 ``rule.observe(l_s, l_m)`` after each step with the detached loss values and
-``rule.weights(step) -> (λ1, λ2)`` before it.
+``rule.weights(step) -> (λ1, λ2)`` before it. Neither reads a device value on the host:
+``λ2`` of the auto rule is returned as its 0-dim device buffer, so a training step
+never waits for the GPU here.
 """
 from __future__ import annotations
 
 import math
-from typing import Optional, Tuple
+from typing import Optional, Tuple, Union
 
 import torch
 from torch import nn
@@ -21,11 +23,11 @@ class LossWeighting(nn.Module):
 
     def __init__(self, lambda1: float = 1.0, lambda2: float = 1.0):
         super().__init__()
-        self.lambda1 = float(lambda1)
+        self.lambda1, self.lambda2 = float(lambda1), float(lambda2)
         self.register_buffer("lambda2_now", torch.tensor(float(lambda2), dtype=torch.float64))
 
-    def weights(self, step: int) -> Tuple[float, float]:
-        return self.lambda1, float(self.lambda2_now)
+    def weights(self, step: int) -> Tuple[float, Union[float, torch.Tensor]]:
+        return self.lambda1, self.lambda2
 
     def observe(self, l_s: torch.Tensor, l_m: torch.Tensor) -> None:
         """Record this step's detached losses (no-op for fixed weights)."""
@@ -59,10 +61,20 @@ class AutoBalance(LossWeighting):
         self.register_buffer("mean_ls", torch.zeros((), dtype=torch.float64))
         self.register_buffer("mean_lm", torch.zeros((), dtype=torch.float64))
         self.register_buffer("steps", torch.zeros((), dtype=torch.long))
+        self._steps_seen: Optional[int] = 0  # host copy of ``steps``, read once after a restore
+
+    def _load_from_state_dict(self, *args, **kwargs):
+        super()._load_from_state_dict(*args, **kwargs)
+        self._steps_seen = None
+
+    def weights(self, step: int) -> Tuple[float, torch.Tensor]:
+        return self.lambda1, self.lambda2_now.clone()  # the step reads it before observe() updates it
 
     @torch.no_grad()
     def observe(self, l_s: torch.Tensor, l_m: torch.Tensor) -> None:
-        if self.freeze_after is not None and int(self.steps) >= self.freeze_after:
+        if self._steps_seen is None:
+            self._steps_seen = int(self.steps)
+        if self.freeze_after is not None and self._steps_seen >= self.freeze_after:
             return
         # each rank holds its share of the global batch's loss (their mean is the loss of
         # one process on the whole batch): average the signed values, then take |.|
@@ -70,13 +82,13 @@ class AutoBalance(LossWeighting):
         vals = torch.stack([l_s.detach().double(), l_m.detach().double()])
         (vals,) = all_reduce_sum((vals,), self.group)
         vals = (vals / world_size(self.group)).abs().to(self.mean_ls)
-        m = self.momentum if int(self.steps) > 0 else 0.0
+        m = self.momentum if self._steps_seen > 0 else 0.0
         self.mean_ls.mul_(m).add_((1 - m) * vals[0])
         self.mean_lm.mul_(m).add_((1 - m) * vals[1])
         self.steps += 1
-        if float(self.mean_lm) > 0:
-            lam = self.lambda1 * float(self.mean_ls) / (self.ratio * float(self.mean_lm))
-            self.lambda2_now.fill_(min(lam, self.max_lambda2))
+        self._steps_seen += 1
+        lam = (self.lambda1 * self.mean_ls / (self.ratio * self.mean_lm)).clamp(max=self.max_lambda2)
+        self.lambda2_now.copy_(torch.where(self.mean_lm > 0, lam, self.lambda2_now))
 
 
 # decay shapes: fraction of (start - final) left at progress t in [0, 1]

@@ -17,8 +17,8 @@ def tiny_overrides(name: str, workers: int = 2) -> List[str]:
     """Overrides that keep ``jobs/<name>``'s method and shrink its data and network."""
     spec = load_job(os.path.join(REPO, "jobs", name), [])
     classes, aus, channels = len(spec.data.class_names), len(spec.data.au_ids), spec.data.channels
-    opts = f"{{rows: 24, test_rows: 8, size: 32, channels: {channels}, classes: {classes}, aus: {aus}}}"
-    unl = (f"{{rows: 24, test_rows: 0, size: 32, channels: {channels}, classes: {classes}, "
+    opts = f"{{rows: 48, test_rows: 8, size: 32, channels: {channels}, classes: {classes}, aus: {aus}}}"
+    unl = (f"{{rows: 96, test_rows: 0, size: 32, channels: {channels}, classes: {classes}, "
            "domain: unlabelled, split: train}")
     from distlm.train.objective import uses_unlabelled
 

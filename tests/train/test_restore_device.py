@@ -3,7 +3,7 @@ values, and its next step equals the uninterrupted worker's.
 
 The recommended SSL recipe carries all the state there is: model, optimiser, LM
 centroids, FlexMatch thresholds, distribution alignment, λ2 of the auto weighting,
-the EMA teacher, the weight average, and the AMP scaler. The checkpoint is loaded on
+the EMA teacher and the weight average (bf16 autocast needs no loss scaler). The checkpoint is loaded on
 the CPU (``load_state``'s default) as a restart on another machine would."""
 from __future__ import annotations
 
@@ -53,7 +53,6 @@ def test_restore_puts_every_piece_of_state_on_the_workers_device(device, tmp_pat
     for k, v in restored:
         assert v.device.type == device.type, f"{k} restored on {v.device}, the worker is on {device}"
         torch.testing.assert_close(v, live[k], rtol=0, atol=0, msg=k)
-    assert second.scaler.state_dict() == first.scaler.state_dict()
     assert second.objective.weighting.lambda2_now.item() == first.objective.weighting.lambda2_now.item()
     for w in (first, second):  # the next step mixes no devices and gives the same result
         w.train_step(batches[2 % len(batches)])

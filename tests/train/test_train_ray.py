@@ -73,6 +73,9 @@ def runs(ray_shared, tmp_path_factory):
     fit("resumed", "train.epochs=2", resume=first)
     fit("transfer", "train.epochs=2", base=("fmnist/attributes/lm.yaml", "scaling.num_workers=2"))
     fit("options", *OPTIONS)
+    spec = job(*BASE, "run.name=nonfinite", "optim.lr=1e30", "run.max_failures=2", "train.epochs=1",
+               storage=store)
+    out["nonfinite"] = build_trainer(spec).fit()
     out["single_options_state"] = _in_process(job(*BASE, *OPTIONS, "scaling.num_workers=1")).state()
     out["single_state"] = _in_process(job(*BASE, "train.epochs=1", "scaling.num_workers=1")).state()
     spec = job("fmnist/ce_lm.yaml", "train.epochs=2")
@@ -226,3 +229,15 @@ def test_workers_final_evaluation_equals_a_driver_evaluation(runs):
         assert final[key] == pytest.approx(float(driver[key]), abs=1e-5), key
     assert worker_final(state["history"], int(state["step"]) + 1, n_test) is None  # not the last step
     assert worker_final(state["history"], int(state["step"]), n_test + 1) is None  # not the whole set
+
+
+def test_a_non_finite_loss_stops_every_worker_once_without_a_retry(runs):
+    """With ``run.max_failures=2`` a deterministic NaN must not be retried as a lost
+    node: the workers end normally and report why (an error would have been retried)."""
+    from distlm.train.loop import STOPPED_KEY
+
+    result = runs["nonfinite"]
+    assert result.error is None
+    stopped = result.metrics.get(STOPPED_KEY, "")
+    assert stopped.startswith("non-finite loss at epoch 0 step "), result.metrics
+    assert "every worker stopped at this step" in stopped

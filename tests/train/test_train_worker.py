@@ -82,11 +82,17 @@ def test_foreign_pickle_is_refused(tmp_path):
 
 
 def test_non_finite_loss_stops_with_clear_message():
+    from distlm.telemetry.trainer import TrainerTelemetry
+
     w = Worker(job("fmnist/ce_lm.yaml"))
-    batch = next(iter(w.loader.epoch(0)))
+    batches = iter(w.loader.epoch(0))
+    w.take_step(next(batches))
+    batch = next(batches)
     batch.x_l[0, 0, 0, 0] = float("nan")
-    with pytest.raises(NonFiniteLossError, match="non-finite loss at epoch 0 step 0"):
-        w.train_step(batch)
+    w.take_step(batch)  # nothing is read during the step
+    with pytest.raises(NonFiniteLossError, match=r"non-finite loss at epoch 0 step 2: not finite: .*loss_supervised \(on 1 of 1 workers\)"):
+        w.read_metrics(TrainerTelemetry(False), 1.0)
+    assert w.history["step"] == []  # the bad window is not recorded
 
 
 SSL_OPTIONS = {

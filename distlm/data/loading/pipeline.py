@@ -44,6 +44,8 @@ class DevicePipeline:
         return augment_generator(seed, rank, epoch, self.device)
 
     def _pixels(self, images: torch.Tensor, aug: Augment, gen: torch.Generator) -> torch.Tensor:
+        if self.device.type == "cuda" and images.device.type == "cpu" and not images.is_pinned():
+            images = images.pin_memory()  # so that the copy below overlaps with compute
         images = images.to(self.device, non_blocking=True)
         stats = self.norm or NormStats.unit(images.shape[-1])
         x = normalize(images, stats.mean, stats.std)

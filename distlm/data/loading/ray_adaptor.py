@@ -25,8 +25,12 @@ class ArrowTrainCollate(ArrowBatchCollateFn):
 
 
 def shard_stream(shard: Any, batch_size: int, shuffle_buffer: Optional[int] = None,
-                 device: str = "auto", prefetch_batches: int = 1) -> StreamFactory:
-    """A ``DataIterator`` (or ``Dataset``) → ``seed ↦`` one pass of ``DomainBatch`` es of ``batch_size``."""
+                 device: str = "auto", prefetch_batches: int = 2) -> StreamFactory:
+    """A ``DataIterator`` (or ``Dataset``) → ``seed ↦`` one pass of ``DomainBatch`` es of ``batch_size``.
+
+    Two batches are prefetched while a step runs, and with a GPU the host batches are
+    pinned so that their copy to the device overlaps with compute."""
+    import torch
 
     def one_pass(seed: int) -> Iterator[DomainBatch]:
         for d in shard.iter_torch_batches(
@@ -37,6 +41,7 @@ def shard_stream(shard: Any, batch_size: int, shuffle_buffer: Optional[int] = No
             collate_fn=ArrowTrainCollate(),
             device=device,
             prefetch_batches=prefetch_batches,
+            pin_memory=torch.cuda.is_available(),
         ):
             yield DomainBatch(d["images"], d["labels"], d["au"], d["au_mask"])
 
