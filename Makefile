@@ -9,7 +9,7 @@ FMNIST := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTEST_ARGS ?=
 
-.PHONY: setup data servers demo test bench clean
+.PHONY: setup data servers demo test bench gpu-check clean
 
 $(VENV)/.stamp: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ demo: setup data
 
 test: setup data servers
 	$(PY) -m pytest -q $(PYTEST_ARGS) tests
+
+# the GPU path in one command (on a GPU machine; `--device cpu` runs it here, as CI does)
+gpu-check: setup
+	$(PY) scripts/gpu-check $(GPU_CHECK_ARGS)
 
 bench: setup data
 	$(PY) benchmarks/bench_losses.py

@@ -21,9 +21,10 @@ from __future__ import annotations
 import errno
 import signal
 import threading
-from typing import Dict, Optional
+from typing import TYPE_CHECKING, Dict, Optional
 
-from prometheus_client import CollectorRegistry, start_http_server
+if TYPE_CHECKING:  # prometheus_client is imported when a metric is made or served
+    from prometheus_client import CollectorRegistry
 
 DISABLED = 0
 ANY_PORT = -1
@@ -39,6 +40,8 @@ class MetricsPortInUse(ValueError):
 
 def get_registry() -> CollectorRegistry:
     """The process-wide registry every distlm metric set registers into."""
+    from prometheus_client import CollectorRegistry
+
     global _REGISTRY
     with _LOCK:
         if _REGISTRY is None:
@@ -69,6 +72,8 @@ def start_metrics_server(
         return None
     if port < ANY_PORT or port > 65535:
         raise ValueError(f"{setting} must be 0 (disabled), -1 (any) or 1..65535, got {port}")
+    from prometheus_client import start_http_server
+
     try:
         server, _thread = start_http_server(0 if port == ANY_PORT else port, addr=host,
                                            registry=registry or get_registry())

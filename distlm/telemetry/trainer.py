@@ -20,14 +20,16 @@ from __future__ import annotations
 import math
 from typing import Mapping, Optional, Sequence
 
-from prometheus_client import Counter, Gauge, Histogram
-
-from distlm.telemetry.server import get_registry
-
 _METRICS = None
 
 
 def _build():
+    # imported here: a trainer that exports nothing (other ranks, torchrun, a GPU box
+    # without prometheus_client) never needs the package
+    from prometheus_client import Counter, Gauge, Histogram
+
+    from distlm.telemetry.server import get_registry
+
     r = get_registry()
     return dict(
         ips=Gauge("distlm_train_images_per_second", "Training samples per second (all workers)", registry=r),

@@ -53,9 +53,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     if result.error is not None:
         print(f"error: training failed: {result.error}", file=sys.stderr)
         return 1
-    from distlm.train.loop import STOPPED_KEY
+    from distlm.train.run_folder import read_stopped
 
-    stopped = (result.metrics or {}).get(STOPPED_KEY)
+    stopped = read_stopped(spec)
     if stopped:
         print(f"error: training stopped: {stopped}", file=sys.stderr)
         return 1

@@ -17,19 +17,10 @@ from distlm.ray_local import connect_or_start
 from distlm.train.data import (check_sources, crops_norm, loader_kind, parquet_dataset, parquet_split,
                                sources, storage_options)
 from distlm.train.loop import train_loop_per_worker
+from distlm.train.run_folder import clear_stopped, run_name, storage_path  # noqa: F401  (re-exported)
 
 log = logging.getLogger("distlm.train")
 SPEC_FILE = "job.yaml"
-
-
-def run_name(spec) -> str:
-    return spec.run.name or spec.name
-
-
-def storage_path(spec) -> str:
-    """Absolute local path (Ray needs one) or the ``s3://`` URL as given."""
-    p = spec.run.storage_path
-    return p if "://" in p else os.path.abspath(p)
 
 
 def storage_filesystem(spec):
@@ -171,6 +162,7 @@ def run(spec, resume: Optional[str] = None, address: Optional[str] = None):
     if not ray.is_initialized():
         connect_or_start(address)
     check_gpus(spec)
+    clear_stopped(spec)
     path = save_resolved_spec(spec)
     log.info("resolved spec saved to %s", path)
     return build_trainer(spec, resume).fit()

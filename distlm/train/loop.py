@@ -26,6 +26,7 @@ from distlm.train.evaluate import evaluate, unwrap
 from distlm.train.objective import Objective, uses_unlabelled
 from distlm.train.optim import build_optimizer, build_scheduler
 from distlm.train.parallel import wrap_model
+from distlm.train.run_folder import write_stopped
 from distlm.train.step_metrics import StepMetrics
 from distlm.models.ema import EMAWeights
 from distlm.telemetry.trainer import TrainerTelemetry
@@ -49,9 +50,6 @@ def grads_finite(params) -> torch.Tensor:
     """0-dim bool on the device: every gradient is finite (no host read)."""
     flags = [torch.isfinite(p.grad).all() for p in params if p.grad is not None]
     return torch.stack(flags).all() if flags else torch.ones((), dtype=torch.bool)
-
-
-STOPPED_KEY = "stopped"  # reported metric: why every worker stopped early (non-finite loss)
 
 
 def seed_everything(seed: int, rank: int, epoch: int) -> None:
@@ -99,11 +97,11 @@ class Worker:
     """State of one training worker (also usable without Ray for tests)."""
 
     def __init__(self, spec, rank: int = 0, world: int = 1, device: Any = "cpu",
-                 norm: Optional[NormStats] = None):
+                 norm: Optional[NormStats] = None, kind: Optional[str] = None):
         self.spec, self.rank, self.world = spec, rank, world
         self.device = torch.device(device)
         self.formulas = build_formulas(spec)
-        self.kind = loader_kind(spec)
+        self.kind = kind or loader_kind(spec)  # "memory" reads Parquet crops into memory too (torchrun)
         torch.manual_seed(spec.seed)  # identical initial weights on every rank
         self.channels_last = gpu_default(spec.train.channels_last, self.device)
         self.model = with_memory_format(create_model(spec).to(self.device), self.channels_last)
@@ -298,7 +296,7 @@ class Worker:
                         self.spec, self.norm, self.device, collect_embeddings)
 
 
-def _due(every: int, epoch: int, last_epoch: int) -> bool:
+def due(every: int, epoch: int, last_epoch: int) -> bool:
     return epoch == last_epoch or (every > 0 and epoch % every == 0)
 
 
@@ -337,19 +335,20 @@ def train_loop_per_worker(config: Dict[str, Any]) -> None:
             # every worker gets here at the same step: report it and end normally, so that
             # Ray Train does not retry a deterministic failure as if a node were lost
             log.error("rank %d: %s", rank, err)
-            ray.train.report({"epoch": w.epoch, "step": w.step, STOPPED_KEY: str(err)})
+            if rank == 0:
+                write_stopped(spec, str(err))
             return
         metrics: Dict[str, Any] = {"epoch": w.epoch, "step": w.step, "epoch_seconds": seconds}
         for k in ("loss", "loss_supervised", "loss_aux", "lambda2"):
             if w.history[k]:
                 metrics[k] = w.history[k][-1]
-        if spec.data.test is not None and _due(spec.train.eval_every, w.epoch, last):
+        if spec.data.test is not None and due(spec.train.eval_every, w.epoch, last):
             ev = w.evaluate(test_shard)
             metrics.update({f"test_{k}": v for k, v in ev.items()})
             w.history["eval_step"].append(w.step)
             w.history["eval"].append({k: float(v) for k, v in ev.items()})
             telemetry.evaluation(ev)
-        if _due(spec.run.checkpoint_every, w.epoch, last):
+        if due(spec.run.checkpoint_every, w.epoch, last):
             with tempfile.TemporaryDirectory() as tmp:
                 if rank == 0:
                     save_state(tmp, w.state())

@@ -75,6 +75,7 @@ def runs(ray_shared, tmp_path_factory):
     fit("options", *OPTIONS)
     spec = job(*BASE, "run.name=nonfinite", "optim.lr=1e30", "run.max_failures=2", "train.epochs=1",
                storage=store)
+    out["nonfinite_job"] = spec
     out["nonfinite"] = build_trainer(spec).fit()
     out["single_options_state"] = _in_process(job(*BASE, *OPTIONS, "scaling.num_workers=1")).state()
     out["single_state"] = _in_process(job(*BASE, "train.epochs=1", "scaling.num_workers=1")).state()
@@ -234,10 +235,10 @@ def test_workers_final_evaluation_equals_a_driver_evaluation(runs):
 def test_a_non_finite_loss_stops_every_worker_once_without_a_retry(runs):
     """With ``run.max_failures=2`` a deterministic NaN must not be retried as a lost
     node: the workers end normally and report why (an error would have been retried)."""
-    from distlm.train.loop import STOPPED_KEY
+    from distlm.train.run_folder import read_stopped
 
     result = runs["nonfinite"]
     assert result.error is None
-    stopped = result.metrics.get(STOPPED_KEY, "")
-    assert stopped.startswith("non-finite loss at epoch 0 step "), result.metrics
+    stopped = read_stopped(runs["nonfinite_job"]) or ""
+    assert stopped.startswith("non-finite loss at epoch 0 step "), stopped
     assert "every worker stopped at this step" in stopped
