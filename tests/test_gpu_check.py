@@ -22,6 +22,5 @@ def test_gpu_check_cpu_form_passes(tmp_path):
     for job in ("rafdb_paper", "rafdb_recommended"):
         r = results["checks"]["training"][job]
         assert r["killed_after_first_checkpoint"] and r["restored"] and r["losses_finite"], r
-        assert r["loaded"] == r["saved"] or r["restored"]
     assert results["checks"]["centroids_2_ranks"]["max_abs_diff"] <= 1e-10
     assert "| train rafdb_paper (kill + restore) | ok |" in out.stdout

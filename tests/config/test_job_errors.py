@@ -49,7 +49,7 @@ def test_unknown_key(tmp_path: Path, tree, key, words) -> None:
 @pytest.mark.parametrize("tree, key, expected", [
     ({"train": {"epochs": "three"}}, "train.epochs", "expected int, got 'three'"),
     ({"train": {"epochs": 2.5}}, "train.epochs", "expected int, got 2.5"),
-    ({"train": {"amp": 1}}, "train.amp", "expected bool, got 1"),
+    ({"train": {"amp": 1}}, "train.amp", "expected bool or null, got 1"),
     ({"seed": True}, "seed", "expected int, got True"),
     ({"optim": {"lr": "fast"}}, "optim.lr", "expected float, got 'fast'"),
     ({"optim": {"betas": [0.9]}}, "optim.betas", "2 items"),
