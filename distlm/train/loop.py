@@ -45,6 +45,23 @@ def gpu_default(value: Optional[bool], device: torch.device) -> bool:
     return device.type == "cuda" if value is None else bool(value)
 
 
+def in_layout(x: torch.Tensor, channels_last: bool) -> torch.Tensor:
+    """``x (B, C, H, W)`` with exactly the strides of the model's memory format.
+
+    ``contiguous()`` accepts NHWC strides on a 1-channel batch (both layouts count as
+    contiguous when C = 1), and a crop or a flip may leave them: convolutions then give
+    weight gradients in other strides than DDP's buckets, which it copies on every step.
+    A copy here, only when the strides differ, gives the model one layout.
+    """
+    fmt = torch.channels_last if channels_last else torch.contiguous_format
+    n, c, h, w = x.shape
+    want = (h * w * c, 1, w * c, c) if channels_last else (c * h * w, h * w, w, 1)
+    if x.stride() == want:
+        return x
+    out = torch.empty(x.shape, dtype=x.dtype, device=x.device, memory_format=fmt)
+    return out.copy_(x)
+
+
 @torch.no_grad()
 def grads_finite(params) -> torch.Tensor:
     """0-dim bool on the device: every gradient is finite (no host read)."""
@@ -177,8 +194,7 @@ class Worker:
         strong = batch.x_u_s is not None and batch.num_unlabelled
         x_u = batch.x_u_s if strong else batch.x_u
         x = torch.cat([batch.x_l, x_u]) if batch.num_unlabelled else batch.x_l
-        if self.channels_last:
-            x = x.contiguous(memory_format=torch.channels_last)
+        x = in_layout(x, self.channels_last)
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.amp):
             out = self.model(x)
             sl_logits = self.selflabel_logits(batch, out.logits, strong)

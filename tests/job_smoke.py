@@ -9,7 +9,7 @@ from typing import List
 
 from distlm.config import load_job
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 JOBS = sorted(str(p.relative_to(REPO / "jobs")) for p in (REPO / "jobs").rglob("*.yaml"))
 
 

@@ -24,6 +24,7 @@ import torch.multiprocessing as mp
 from job_smoke import JOBS, tiny_job
 from net_helpers import free_port
 
+pytestmark = pytest.mark.gpu
 SPIED = ("all_reduce", "all_gather", "all_gather_into_tensor", "broadcast", "reduce_scatter_tensor",
          "all_to_all_single", "reduce")
 
