@@ -45,3 +45,24 @@ def all_reduce_sum(
         out.append(flat[offset : offset + n].view(t.shape).to(t.dtype))
         offset += n
     return tuple(out)
+
+
+_OPS = {"sum": "SUM", "max": "MAX", "min": "MIN"}
+
+
+def all_reduce(tensor: torch.Tensor, op: str = "sum", group: Optional[object] = None) -> torch.Tensor:
+    """``tensor`` reduced (``sum`` | ``max`` | ``min``) over the process group, returned
+    on its own device (the input when not distributed; never modified in place).
+
+    The tensor is reduced where it lives (``cpu:gloo,cuda:nccl`` takes both); only a
+    pure ``nccl`` group, which refuses CPU tensors, gets a CUDA copy of a CPU tensor.
+    """
+    if not is_distributed(group):
+        return tensor
+    if op not in _OPS:
+        raise ValueError(f"reduce op must be one of {sorted(_OPS)}, got {op!r}")
+    work = tensor.detach().clone()
+    if work.device.type == "cpu" and dist.get_backend(group) == "nccl":
+        work = work.to(torch.device("cuda", torch.cuda.current_device()))
+    dist.all_reduce(work, op=getattr(dist.ReduceOp, _OPS[op]), group=group)
+    return work.to(tensor.device)

@@ -77,12 +77,10 @@ class CountMetric:
         """All-reduce every declared state across the processes of ``group``."""
         if self._synced or not (dist.is_available() and dist.is_initialized()):
             return
-        on_gpu_only = dist.get_backend(group) == "nccl"
+        from distlm.distributed import all_reduce
+
         for name, op in self._reduce.items():
-            t = self._state[name]
-            work = t.to(torch.device("cuda", torch.cuda.current_device())) if on_gpu_only else t.clone()
-            dist.all_reduce(work, op=REDUCE_OPS[op], group=group)
-            self._state[name] = work.to(t.device)
+            self._state[name] = all_reduce(self._state[name], op, group)
         self._synced = True
 
     @property

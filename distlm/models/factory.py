@@ -32,7 +32,8 @@ def _kwargs_from(spec: Any) -> Dict[str, Any]:
                     options=dict(m.options), num_outputs=spec.num_outputs,
                     in_channels=spec.data.channels, image_size=spec.data.image_size)
     if dataclasses.is_dataclass(spec):  # a ModelSpec: num_outputs etc. come as keywords
-        return {f.name: getattr(spec, f.name) for f in dataclasses.fields(spec)}
+        # ``compile`` is how the trainer runs the network, not what the network is
+        return {f.name: getattr(spec, f.name) for f in dataclasses.fields(spec) if f.name != "compile"}
     raise TypeError(f"create_model: expected a JobSpec, ModelSpec or mapping, got {type(spec).__name__}")
 
 

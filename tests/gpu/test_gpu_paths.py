@@ -47,12 +47,39 @@ def test_predictor_on_the_device_matches_the_cpu(device, tmp_path):
     import distlm
     from distlm.train.checkpoint import save_state
 
-    w = Worker(tiny_job("fmnist/ce.yaml", 1))  # synthetic 32 x 32 x 1 crops, no detector
+    w = Worker(tiny_job("fmnist/ce.yaml", 1))  # synthetic 28 x 28 x 1 crops, no detector
     w.take_step(next(iter(w.loader.epoch(0))))
     path = save_state(str(tmp_path), w.state())
-    images = [np.full((32, 32, 1), 40 * i, np.uint8) for i in range(4)]
+    images = [np.full((28, 28, 1), 40 * i, np.uint8) for i in range(4)]
     ref = distlm.Predictor(path, device="cpu").predict(images)
     got = distlm.Predictor(path, device=str(device)).predict(images)
     names = distlm.Predictor(path, device="cpu").bundle.names
     np.testing.assert_allclose([[r[n] for n in names] for r in got], [[r[n] for n in names] for r in ref],
                                atol=1e-4)
+
+
+def test_onnx_export_of_a_model_trained_on_the_device(device, tmp_path):
+    """A checkpoint written by a worker on ``device`` exports (on the CPU) to an ONNX
+    graph that gives the PyTorch scores."""
+    pytest.importorskip("onnx")
+    ort = pytest.importorskip("onnxruntime")
+    from distlm.export.onnx import export_onnx
+    from distlm.predict import load_bundle
+    from distlm.train.checkpoint import save_state
+
+    w = Worker(tiny_job("fmnist/ce.yaml", 1), device=device)
+    w.take_step(next(iter(w.loader.epoch(0))))
+    ckpt = save_state(str(tmp_path / "ckpt"), w.state())
+    path = export_onnx(ckpt, str(tmp_path / "m.onnx"))
+    bundle = load_bundle(ckpt)
+    x = torch.randn(3, 1, 28, 28)
+    with torch.no_grad():
+        ref = bundle.model.scores(bundle.model(x).logits)
+    got = ort.InferenceSession(path, providers=["CPUExecutionProvider"]).run(None, {"images": x.numpy()})[0]
+    np.testing.assert_allclose(got, ref.numpy(), atol=1e-4)
+
+
+def test_compile_keeps_the_state_dict_keys():
+    plain = Worker(tiny_job("fmnist/ce.yaml", 1))
+    compiled = Worker(tiny_job("fmnist/ce.yaml", 1, "model.compile=true"))
+    assert list(compiled.state()["model"]) == list(plain.state()["model"])
