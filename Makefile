@@ -37,9 +37,10 @@ demo: setup data
 test: setup data servers
 	$(PY) -m pytest -q $(PYTEST_ARGS) tests
 
-# the GPU path in one command (on a GPU machine; `--device cpu` runs it here, as CI does)
-gpu-check: setup
-	$(PY) scripts/gpu-check $(GPU_CHECK_ARGS)
+# the GPU path in one command: the venv's python when there is one, else python3 (a GPU
+# box with torch and no network needs no setup); GPU_CHECK_ARGS="--device cpu" runs it here
+gpu-check:
+	$(if $(wildcard $(PY)),$(PY),$(PYTHON)) scripts/gpu-check $(GPU_CHECK_ARGS)
 
 bench: setup data
 	$(PY) benchmarks/bench_losses.py
