@@ -1,8 +1,8 @@
 """A restored worker holds every piece of state on its own device with the saved
 values, and its next step equals the uninterrupted worker's.
 
-The recommended SSL recipe carries all the state there is: model, optimiser, LM
-centroids, FlexMatch thresholds, distribution alignment, λ2 of the auto weighting,
+The recommended SSL recipe (and its centre-loss variant) carries all the state there
+is: model, optimiser, LM centroids (or centres), FlexMatch thresholds, distribution alignment, λ2 of the auto weighting,
 the EMA teacher and the weight average (bf16 autocast needs no loss scaler). The checkpoint is loaded on
 the CPU (``load_state``'s default) as a restart on another machine would."""
 from __future__ import annotations
@@ -33,9 +33,11 @@ def _tensors(worker: Worker):
     return out
 
 
-def test_restore_puts_every_piece_of_state_on_the_workers_device(device, tmp_path):
+@pytest.mark.parametrize("recipe,state_key", [(RECIPE, "objective.aux.centroids"),
+                                              ("fmnist/ssl/center_flexmatch_mu2_teacher.yaml", "objective.aux.centers")])
+def test_restore_puts_every_piece_of_state_on_the_workers_device(device, tmp_path, recipe, state_key):
     torch.manual_seed(0)
-    spec = tiny_job(RECIPE, 1, *EXTRA)
+    spec = tiny_job(recipe, 1, *EXTRA)
     first = Worker(spec, device=device)
     batches = list(first.loader.epoch(0))
     for b in batches[:2]:
@@ -47,7 +49,7 @@ def test_restore_puts_every_piece_of_state_on_the_workers_device(device, tmp_pat
     second.load(state)
     live = dict(_tensors(first))
     restored = _tensors(second)
-    assert any(k.startswith("objective.aux.centroids") for k, _ in restored)
+    assert any(k.startswith(state_key) for k, _ in restored)  # LM centroids / the centre loss's centres
     assert any(k.startswith("objective.threshold.") for k, _ in restored)
     assert any(k.startswith("optimizer.") for k, _ in restored)
     for k, v in restored:
