@@ -2,7 +2,7 @@
 
     python benchmarks/bench_recipes.py [--rows ssl_ce,ssl_flexmatch,...] [--steps 10] [--rounds 3] [--threads 2]
 
-Issue 8's hidden cost, measured in one process: one in-process trainer worker
+The recipes' hidden cost, measured in one process: one in-process trainer worker
 (``distlm.train.loop.Worker``) per row of ``benchmarks/fmnist_rows.py``, built from the
 row's job spec as the benchmark driver runs it (its batch: 100 labelled, + 100 × μ
 unlabelled for SSL rows; its augmentations, self-labels, teacher, losses), all in the

@@ -1,4 +1,4 @@
-"""Both Fashion-MNIST experiments of issue 6 through the project's trainer, and the
+"""Both Fashion-MNIST experiments through the project's trainer, and the
 results page.
 
 Experiment 1 (table 1 analogue): 100 labels per class drawn with the seed, the
@@ -47,12 +47,12 @@ NOTES = [
     "Notes:", "",
     "- The test set is balanced (1,000 images per class), so Avg. Acc (mean per-class accuracy) equals Acc.",
     "- With one seed (`--quick`) there is no std: a difference of a few tenths of a point is within the "
-    "seed-to-seed spread seen with 3 seeds (about ±0.5-1.2 pt for CE on 1,000 labels, issue 8), so a quick "
+    "seed-to-seed spread seen with 3 seeds (about ±0.5-1.2 pt for CE on 1,000 labels, `docs/results-ssl.md`), so a quick "
     "run shows that the pipeline works end to end, not which method is better.",
     "- The SSL rows use the paper's method as published: hard argmax self-labels of the unlabelled half of "
     "each batch, no threshold (Pseudo-Label: 0.95), λ2 from the magnitude rule (LM) or fixed (center, "
-    "island). An independent check on this protocol (issue 8) found the same picture: hard self-labels are "
-    "~85 % correct and mostly agree with the classifier, so the LM term adds little over CE; issue 8 tracks "
+    "island). A check of the self-labels on this protocol (`docs/results-ssl.md`) found the same picture: hard self-labels are "
+    "~85 % correct and mostly agree with the classifier, so the LM term adds little over CE; `docs/results-ssl.md` measures "
     "trustworthy self-labels (thresholds, weak/strong views, EMA teacher) and a held λ2.",
     "- Experiment 2's attributes are a function of the class, unlike AUs: it checks that transfer through "
     "formulas works mechanically (pseudo-classes from attribute scores drive the centroids), not the "
@@ -213,7 +213,7 @@ def write_page(a, records, path: str, figures: List[str], wall: float, command: 
                   "set. **These attributes are a function of the class, unlike AUs: this checks the "
                   "mechanism, not the psychology.**", "", table2(records), ""]
     if exp3:
-        lines += ["## Experiment 3: better self-labels (issue 8)", "",
+        lines += ["## Experiment 3: better self-labels", "",
                   "Every row uses the same weak augmentation of the labelled view (`train.augment: crop_flip`); "
                   "self-labels come from the weak view of the unlabelled images (eval-mode network), kept at "
                   "confidence ≥ τ; the FixMatch-style rows train the strong view (`strong`: crop, flip, "

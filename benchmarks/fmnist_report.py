@@ -279,12 +279,12 @@ def geometry_table(records: Records, rows: Dict = EXP3) -> Optional[str]:
     return "\n".join([f"| Method | {head} | seeds |", "|---|" + "---|" * (len(GEOMETRY) + 1)] + lines)
 
 
-TARGET_SEEDS = 5   # issue 8: "over 5 seeds"
+TARGET_SEEDS = 5   # the recipe target holds "over 5 seeds"
 
 
 def _gap_closed(records: Records, row: str, base: str) -> str:
     """``"; it closes 41 % of the gap to CE on all 60k labels (90.12 %, 1 seed)"`` for an
-    SSL row when the upper bound ``ssl_ce_all`` ran (issue 6's "closes at least half of
+    SSL row when the upper bound ``ssl_ce_all`` ran (the target "closes at least half of
     the gap", at this page's augmentation and budget); the gap is measured on the row's
     seeds of ``base``. When ``ssl_ce_all`` ran on more than one seed, and on every one of
     the row's, the share is paired by seed, ``(row − base) / (all − base)`` per seed, with
@@ -314,7 +314,7 @@ def _gap_closed(records: Records, row: str, base: str) -> str:
 
 
 def commentary_ssl(records: Records) -> List[str]:
-    """Issue 8's targets read off experiment 3 (paired by seed against CE only with
+    """The recipe targets read off experiment 3 (paired by seed against CE only with
     the same evaluation: trained weights, or the weight average)."""
     out = []
     for row in EXP3:

@@ -1,4 +1,4 @@
-"""The rows of the two Fashion-MNIST experiments (issue 6): each row is a job spec.
+"""The rows of the two Fashion-MNIST experiments: each row is a job spec.
 
 Experiment 1 (table 1 analogue): ``jobs/fmnist/<row>.yaml``.
 Experiment 2 (table 2 analogue): ``jobs/fmnist/attributes/<row without attr_>.yaml``.
@@ -33,7 +33,7 @@ EXP2: Dict[str, Row] = {
     "attr_lm": Row("fmnist/attributes/lm.yaml", "BCE + LM loss", "T."),
     "attr_lm_soft": Row("fmnist/attributes/lm_soft.yaml", "BCE + LM loss, score-weighted pseudo-classes ≥ 0.75", "T."),
 }
-# Issue 8: better self-labels, every row with the same weak augmentation (crop + flip);
+# Experiment 3, better self-labels: every row with the same weak augmentation (crop + flip);
 # paired against ssl_ce. Experiment 3: ``jobs/fmnist/ssl/<row without ssl_>.yaml``.
 EXP3: Dict[str, Row] = {
     "ssl_ce": Row("fmnist/ssl/ce.yaml", "CE only (crop+flip)", "Superv"),

@@ -15,6 +15,7 @@ from torch import nn
 
 from distlm.centroids.stats import class_sums
 from distlm.distributed import all_reduce_sum
+from distlm.precision import full_dtype
 
 
 class CentroidStrategy(nn.Module):
@@ -43,7 +44,7 @@ class CentroidStrategy(nn.Module):
                     f"embedding dim changed from {self.centroids.shape[1]} to {x.shape[1]}"
                 )
             # float32 state even under AMP; float64 when the caller asks for it
-            self._resize(x.shape[1], x if x.dtype == torch.float64 else x.float())
+            self._resize(x.shape[1], x.new_zeros((), dtype=full_dtype(x.dtype)))
 
     def _resize(self, dim: int, like: torch.Tensor) -> None:
         for name, buf in list(self.named_buffers(recurse=False)):

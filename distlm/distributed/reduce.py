@@ -47,7 +47,8 @@ def all_reduce_sum(
     return tuple(out)
 
 
-_OPS = {"sum": "SUM", "max": "MAX", "min": "MIN"}
+#: how a tensor can be combined across processes (name -> ``dist.ReduceOp`` member)
+REDUCE_OPS = {"sum": "SUM", "max": "MAX", "min": "MIN"}
 
 
 def all_reduce(tensor: torch.Tensor, op: str = "sum", group: Optional[object] = None) -> torch.Tensor:
@@ -59,10 +60,10 @@ def all_reduce(tensor: torch.Tensor, op: str = "sum", group: Optional[object] = 
     """
     if not is_distributed(group):
         return tensor
-    if op not in _OPS:
-        raise ValueError(f"reduce op must be one of {sorted(_OPS)}, got {op!r}")
+    if op not in REDUCE_OPS:
+        raise ValueError(f"reduce op must be one of {sorted(REDUCE_OPS)}, got {op!r}")
     work = tensor.detach().clone()
     if work.device.type == "cpu" and dist.get_backend(group) == "nccl":
         work = work.to(torch.device("cuda", torch.cuda.current_device()))
-    dist.all_reduce(work, op=getattr(dist.ReduceOp, _OPS[op]), group=group)
+    dist.all_reduce(work, op=getattr(dist.ReduceOp, REDUCE_OPS[op]), group=group)
     return work.to(tensor.device)

@@ -15,6 +15,7 @@ from distlm.centroids.stats import class_sums
 from distlm.distributed import all_reduce_sum
 from distlm.losses.base import EmbeddingLoss, check_inputs, reduce_loss
 from distlm.losses.registry import LOSSES
+from distlm.precision import full_dtype
 
 
 def center_loss_per_sample(x: torch.Tensor, labels: torch.Tensor,
@@ -71,8 +72,7 @@ class CenterLoss(EmbeddingLoss):
             if self.centers.shape[1]:
                 raise ValueError(f"embedding dim changed from {self.centers.shape[1]} to {x.shape[1]}")
             # float32 state even under AMP; float64 when the caller asks for it
-            dtype = torch.float64 if x.dtype == torch.float64 else torch.float32
-            self.centers = x.new_zeros(self.num_classes, x.shape[1], dtype=dtype)
+            self.centers = x.new_zeros(self.num_classes, x.shape[1], dtype=full_dtype(x.dtype))
         loss, valid = center_loss_per_sample(x, labels, self.centers)
         if self.training:
             self.update(x.detach(), labels)

@@ -12,12 +12,7 @@ import torch
 import torch.distributed as dist
 from torch import Tensor
 
-# how a declared state is combined across processes
-REDUCE_OPS: Dict[str, "dist.ReduceOp.RedOpType"] = (
-    {"sum": dist.ReduceOp.SUM, "max": dist.ReduceOp.MAX, "min": dist.ReduceOp.MIN}
-    if dist.is_available()
-    else {}
-)
+from distlm.distributed.reduce import REDUCE_OPS  # how a declared state is combined across processes
 
 
 class CountMetric:

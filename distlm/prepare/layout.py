@@ -17,15 +17,14 @@ from __future__ import annotations
 
 import json
 import os
-import uuid
 from typing import Any, Dict, List, Optional
 
-from distlm.data.fs import Storage, is_local, join, resolve, to_uri
+from distlm.data.fs import Storage, atomic_local, is_local, join, resolve, to_uri
 
 MANIFEST_DIR = "_manifest"
 STATE_FILE = "_prepare.json"
 SUMMARY_FILE = "_summary.json"
-TMP_MARK = ".tmp-"
+TMP_MARK = ".tmp-"  # in the hidden temporaries of distlm.data.fs.atomic_local
 
 
 def shard_name(k: int) -> str:
@@ -60,13 +59,8 @@ class Output:
         if not self.local:
             self.fs.pipe_file(final, data)
             return
-        head, tail = os.path.split(final)
-        tmp = os.path.join(head, f".{tail}{TMP_MARK}{os.getpid()}-{uuid.uuid4().hex[:8]}")
-        with open(tmp, "wb") as fh:
+        with atomic_local(final) as tmp, open(tmp, "wb") as fh:  # hidden ``.<name>.tmp-...`` temporary
             fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, final)
 
     def listdir(self, sub: str = "") -> List[str]:
         """Base names under ``sub`` (empty list if missing)."""

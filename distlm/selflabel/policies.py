@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from distlm.distributed import all_reduce_sum, world_size
-from distlm.precision import full_precision
+from distlm.precision import full_dtype, full_precision
 from distlm.registry import Registry
 
 THRESHOLDS: Registry = Registry("self-label threshold policy")
@@ -31,7 +31,7 @@ def _as_scores(thresholds: torch.Tensor, like: Optional[torch.Tensor]) -> torch.
     scores ``like`` they are compared with (float32 without ``like``)."""
     if like is None:
         return thresholds.float()
-    return thresholds.to(device=like.device, dtype=full_precision(like).dtype)
+    return thresholds.to(device=like.device, dtype=full_dtype(like.dtype))
 
 
 @THRESHOLDS.register("fixed")

@@ -17,7 +17,7 @@ from distlm.ray_local import connect_or_start
 from distlm.train.data import (check_sources, crops_norm, loader_kind, parquet_dataset, parquet_split,
                                sources, storage_options)
 from distlm.train.loop import train_loop_per_worker
-from distlm.train.run_folder import clear_stopped, run_name, storage_path  # noqa: F401  (re-exported)
+from distlm.train.run_folder import clear_stopped, run_name, storage_path
 
 log = logging.getLogger("distlm.train")
 SPEC_FILE = "job.yaml"

@@ -143,10 +143,14 @@ class Objective(nn.Module):
         lam1, lam2 = self.weighting.weights(step)  # λ2 may be a device tensor (auto weighting)
         if self.warmup:
             lam2 = lam2 * min(1.0, step / self.warmup)
-        lam2 = torch.as_tensor(lam2, device=l_s.device).to(l_s.dtype)
+        # a device λ2 (auto rule) stays a tensor; a Python one is only filled in for the
+        # record (no host-to-device copy in the step)
+        if isinstance(lam2, torch.Tensor):
+            lam2 = lam2.to(l_s.device, l_s.dtype)
+        lam2_term = lam2.detach() if isinstance(lam2, torch.Tensor) else torch.full_like(l_s.detach(), lam2)
         result = StepResult(loss=lam1 * l_s, terms={"loss_supervised": l_s.detach(),
                                                    "lambda1": torch.full_like(l_s.detach(), lam1),
-                                                   "lambda2": lam2.detach()})
+                                                   "lambda2": lam2_term})
         teacher = logits if selflabel_logits is None else selflabel_logits
         # one assignment per step for the unlabelled part (stateful thresholds count once)
         a_u = (self.assign(teacher[n_l:], batch.y_l)

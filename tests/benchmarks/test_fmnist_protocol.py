@@ -268,7 +268,7 @@ def test_recipe_cost_benchmark_times_each_row_at_its_batch(monkeypatch, capsys, 
 
 def test_ssl_commentary_states_the_share_of_the_gap_to_all_labels_closed():
     """With the upper bound ``ssl_ce_all`` on the page, each SSL row's line says how much
-    of the gap between CE on 1,000 labels and CE on all 60k it closes (issue 6's target,
+    of the gap between CE on 1,000 labels and CE on all 60k it closes (the target,
     at experiment 3's augmentation and budget), measured on the row's own seeds; the
     LM-term line pairs μ = 2 + teacher with the same recipe without LM."""
     import sys

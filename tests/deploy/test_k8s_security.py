@@ -80,8 +80,7 @@ def security_problems(doc: Dict[str, Any]) -> List[str]:
 
 
 def _matches(selector: Dict[str, Any], labels: Dict[str, str]) -> bool:
-    return set(selector.get("matchExpressions", [])) == set() and \
-        selector.get("matchLabels", {}).items() <= labels.items()
+    return not selector.get("matchExpressions") and selector.get("matchLabels", {}).items() <= labels.items()
 
 
 def policy_problems(docs: List[Dict[str, Any]]) -> List[str]:

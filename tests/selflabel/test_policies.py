@@ -1,4 +1,4 @@
-"""Self-label policies (issue 8): each option changes what it claims on a tiny
+"""Self-label policies: each option changes what it claims on a tiny
 fixed batch."""
 import pytest
 import torch

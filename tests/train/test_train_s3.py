@@ -1,4 +1,4 @@
-"""S3 end to end on a loopback ``moto_server`` (issue 5), on the shared Ray session, one run:
+"""S3 end to end on a loopback ``moto_server``, on the shared Ray session, one run:
 
 ``distlm.prepare`` reads the images of a job from ``s3://`` and writes its shards
 there; ``train`` reads the shards and writes checkpoints and the resolved spec to
