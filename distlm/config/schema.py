@@ -114,7 +114,7 @@ class TrainSpec:
     epochs: int = 1
     augment: str = "none"                   # labelled-view augmentation (distlm.data.loading AUGMENTATIONS)
     augment_unlabelled: Optional[str] = None  # None: same as augment
-    steps_per_epoch: Optional[int] = None   # optional cap
+    steps_per_epoch: Optional[int] = None   # exact steps per epoch (the labelled side cycles); None: one pass
     batch_size: int = 128                   # global, labelled + unlabelled
     amp: Optional[bool] = None              # bf16 autocast; None: on with CUDA, off on CPU (the LM loss,
                                             # normalisation and centroid sums stay float32)

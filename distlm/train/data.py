@@ -204,14 +204,26 @@ def norm_from_arrays(arrays: DomainArrays) -> NormStats:
     return compute_norm_stats(arrays.images)
 
 
+def labelled_rows(spec) -> int:
+    """Rows of the labelled Parquet source (its labelled split only), counted by pyarrow
+    from the ``split`` column alone (no image bytes are read)."""
+    import pyarrow.dataset as pads
+
+    src = spec.data.labelled
+    storage = storage_options(spec) if src.path.startswith("s3://") else None
+    ds = parquet_dataset(src.path, storage)
+    split = parquet_split(src.path, "labelled", storage)
+    return ds.count_rows() if split is None else ds.count_rows(filter=pads.field("split") == split)
+
+
 def make_loader(spec, rank: int, world: int, device, norm: NormStats, memory: Optional[MemoryData],
                 with_unlabelled: bool, augment: str = "none", augment_unlabelled: Optional[str] = None,
-                augment_strong: Optional[str] = None):
+                augment_strong: Optional[str] = None, steps_per_epoch: Optional[int] = None):
     """This worker's loader of two-domain batches (with a strong unlabelled view
-    when ``augment_strong`` is set)."""
+    when ``augment_strong`` is set); ``steps_per_epoch`` exact (default: the spec's)."""
     ratio = spec.data.unlabelled_ratio if with_unlabelled else 0.0
-    lspec = LoaderSpec(batch_size=spec.train.batch_size, unlabelled_ratio=ratio, rank=rank,
-                       world_size=world, seed=spec.seed, steps_per_epoch=spec.train.steps_per_epoch)
+    lspec = LoaderSpec(batch_size=spec.train.batch_size, unlabelled_ratio=ratio, rank=rank, world_size=world,
+                       seed=spec.seed, steps_per_epoch=steps_per_epoch or spec.train.steps_per_epoch)
     pipe = DevicePipeline(device, norm, augment, augment_unlabelled, augment_strong if ratio else None)
     if memory is not None:
         return make_memory_loader(memory.labelled, lspec, unlabelled=memory.unlabelled if ratio else None,

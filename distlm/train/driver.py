@@ -109,6 +109,9 @@ def build_trainer(spec, resume: Optional[str] = None):
     if datasets is not None:
         norm = crops_norm(spec)
         config["norm"] = {"mean": list(norm.mean), "std": list(norm.std), "count": norm.count}
+        from distlm.train.data import labelled_rows
+
+        config["labelled_rows"] = labelled_rows(spec)  # the budget's epoch length, from one column
         # training sides are split across workers; the test set is read whole by each
         # worker, which evaluates every world-th batch (streaming_split would drop rows)
         data_config = ray.train.DataConfig(datasets_to_split=[k for k in datasets if k != "test"])

@@ -18,8 +18,9 @@ from typing import Any, Dict, Optional
 import torch
 
 from distlm.config import spec_from_dict, spec_to_dict
-from distlm.data.loading import NormStats
+from distlm.data.loading import NormStats, split_batch_size
 from distlm.models import create_model, with_memory_format
+from distlm.train.budget import resolve_budget, write_budget
 from distlm.train.checkpoint import AVERAGED_KEY, load_state, save_state
 from distlm.train.data import MEMORY_FORMATS, loader_kind, make_loader, norm_from_arrays, read_memory, test_batches
 from distlm.train.evaluate import evaluate, unwrap
@@ -114,7 +115,8 @@ class Worker:
     """State of one training worker (also usable without Ray for tests)."""
 
     def __init__(self, spec, rank: int = 0, world: int = 1, device: Any = "cpu",
-                 norm: Optional[NormStats] = None, kind: Optional[str] = None):
+                 norm: Optional[NormStats] = None, kind: Optional[str] = None,
+                 labelled_rows: Optional[int] = None):
         self.spec, self.rank, self.world = spec, rank, world
         self.device = torch.device(device)
         self.formulas = build_formulas(spec)
@@ -128,9 +130,16 @@ class Worker:
         self.memory = read_memory(spec, self.with_unlabelled) if self.kind == "memory" else None
         self.norm = norm or (norm_from_arrays(self.memory.labelled) if self.memory else NormStats.unit(spec.data.channels))
         aug, aug_u = spec.train.augment, spec.train.augment_unlabelled
+        if self.memory is not None:
+            labelled_rows = len(self.memory.labelled)
+        ratio = spec.data.unlabelled_ratio if self.with_unlabelled else 0.0
+        self.budget = None if labelled_rows is None else resolve_budget(
+            spec.train.epochs, spec.train.steps_per_epoch, "labelled", labelled_rows,
+            split_batch_size(spec.train.batch_size, ratio, world).global_l)
         self.loader = make_loader(spec, rank, world, self.device, self.norm, self.memory,
-                                  self.with_unlabelled, aug, aug_u, spec.selflabel.strong_augment)
-        steps = self.loader.steps_per_epoch or spec.train.steps_per_epoch or 1
+                                  self.with_unlabelled, aug, aug_u, spec.selflabel.strong_augment,
+                                  self.budget.steps_per_epoch if self.budget else None)
+        steps = self.loader.steps_per_epoch or 1
         self.total_steps = steps * spec.train.epochs
         self.objective = Objective(spec, num_aux_classes(spec, self.formulas), self.formulas,
                                    self.total_steps).to(self.device)
@@ -283,6 +292,12 @@ class Worker:
             f"non-finite loss at epoch {self.epoch} step {step}: {what}; every worker stopped at this step and "
             "the last good checkpoint is kept (lower optim.lr, set train.grad_clip, or check the data)")
 
+    def announce_budget(self) -> None:
+        """Rank 0 logs the resolved step budget and stores it beside the checkpoints."""
+        if self.rank == 0 and self.budget is not None:
+            log.info("%s", self.budget.describe())
+            write_budget(self.spec, self.budget)
+
     def run_epoch(self, telemetry: TrainerTelemetry) -> float:
         seed_everything(self.spec.seed, self.rank, self.epoch)
         t_epoch = t_prev = t_window = time.perf_counter()
@@ -326,7 +341,8 @@ def train_loop_per_worker(config: Dict[str, Any]) -> None:
     ctx = ray.train.get_context()
     rank, world = ctx.get_world_rank(), ctx.get_world_size()
     norm = NormStats(**config["norm"]) if config.get("norm") else None
-    w = Worker(spec, rank, world, ray.train.torch.get_device(), norm)
+    w = Worker(spec, rank, world, ray.train.torch.get_device(), norm, labelled_rows=config.get("labelled_rows"))
+    w.announce_budget()
     w.model = wrap_model(w.model, w.device, world)
     checkpoint = ray.train.get_checkpoint()
     if checkpoint is not None:

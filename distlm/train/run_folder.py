@@ -28,7 +28,8 @@ def run_file(spec, name: str) -> str:
     return f"{base.rstrip('/')}/{run_name(spec)}/{name}" if "://" in base else os.path.join(base, run_name(spec), name)
 
 
-def _storage(spec):
+def run_storage(spec):
+    """Storage options of the run folder (``None`` for a local one)."""
     from distlm.train.data import storage_options
 
     return storage_options(spec) if "://" in spec.run.storage_path else None
@@ -37,21 +38,21 @@ def _storage(spec):
 def write_stopped(spec, reason: str) -> str:
     from distlm.data.fs import write_text
 
-    return write_text(run_file(spec, STOPPED_FILE), json.dumps({"stopped": reason}), _storage(spec))
+    return write_text(run_file(spec, STOPPED_FILE), json.dumps({"stopped": reason}), run_storage(spec))
 
 
 def read_stopped(spec) -> Optional[str]:
     from distlm.data.fs import exists, read_text
 
     path = run_file(spec, STOPPED_FILE)
-    if not exists(path, _storage(spec)):
+    if not exists(path, run_storage(spec)):
         return None
-    return json.loads(read_text(path, _storage(spec)))["stopped"]
+    return json.loads(read_text(path, run_storage(spec)))["stopped"]
 
 
 def clear_stopped(spec) -> None:
     from distlm.data.fs import resolve
 
-    fs, key = resolve(run_file(spec, STOPPED_FILE), _storage(spec))
+    fs, key = resolve(run_file(spec, STOPPED_FILE), run_storage(spec))
     if fs.exists(key):
         fs.rm(key)

@@ -130,3 +130,14 @@ def test_raw_image_sources_fail_fast_naming_prepare(crops):
     spec = load_job(crops["raw_job"])
     with pytest.raises(RawImagesError, match=r"python -m distlm.prepare JOB.yaml --output DST.*format: parquet"):
         build_trainer(spec)
+
+
+def test_the_resolved_budget_is_stored_with_the_run(trained, crops):
+    """The driver counts the labelled rows from the split column; rank 0 writes the budget."""
+    spec, _ = trained
+    from distlm.train.run_folder import run_file
+
+    with open(run_file(spec, "budget.json")) as f:
+        budget = json.load(f)
+    assert budget["rows"] == 14 * len(USED) and budget["global_batch"] == 8
+    assert budget["steps_per_epoch"] == 3 and budget["total_steps"] == 6 and budget["side"] == "labelled"

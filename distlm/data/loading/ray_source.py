@@ -10,7 +10,7 @@ from typing import Any, Iterator, Optional
 
 from distlm.data.loading.batch import DomainBatch, HostBatch
 from distlm.data.loading.spec import LoaderSpec
-from distlm.data.loading.zipping import CycledStream, StreamFactory, zip_epoch
+from distlm.data.loading.zipping import CycledStream, StreamFactory, epoch_stream, zip_epoch
 
 
 def _as_factory(stream: Any, batch_size: int, shuffle_buffer: Optional[int], device: str) -> StreamFactory:
@@ -33,7 +33,8 @@ class RaySource:
 
     The ``epoch_on`` side is read once per epoch with shuffle seed ``seed + epoch``;
     the other side is a :class:`CycledStream` kept across epochs (seed ``seed + pass``).
-    ``steps_per_epoch`` is the spec's cap (``None``: until the defining side ends).
+    ``steps_per_epoch`` is the exact number of steps of an epoch (the defining side goes
+    on through further passes when one holds fewer); ``None``: until one pass ends.
     """
 
     def __init__(self, spec: LoaderSpec, labelled: Any = None, unlabelled: Any = None,
@@ -60,5 +61,6 @@ class RaySource:
         if other is not None and self._cycled is None:
             self._cycled = CycledStream(other, s.seed, "unlabelled" if on_lab else "labelled")
         assert defining is not None
-        yield from zip_epoch(defining(s.seed + epoch), self._cycled, s.epoch_on,
+        stream = epoch_stream(defining, s.seed, epoch, s.epoch_on, s.steps_per_epoch)
+        yield from zip_epoch(stream, self._cycled, s.epoch_on,
                              self.sizes.local_l, self.sizes.local_u, s.steps_per_epoch, _empty_like)

@@ -15,7 +15,9 @@ class LoaderSpec:
 
     ``batch_size`` is global (labelled + unlabelled, all workers together);
     ``epoch_on`` names the side whose one pass defines an epoch; the other side
-    cycles with its own seeded reshuffles. ``steps_per_epoch`` caps the steps.
+    cycles with its own seeded reshuffles. ``steps_per_epoch`` is the exact number of
+    steps of an epoch (the defining side cycles within the epoch when it holds fewer);
+    ``None``: one pass of the defining side.
     """
 
     batch_size: int
