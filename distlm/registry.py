@@ -17,7 +17,16 @@ from __future__ import annotations
 
 from typing import Any, Callable, Dict, Generic, List, TypeVar
 
+from distlm.errors import UserError
+
 T = TypeVar("T")
+
+
+class UnknownNameError(UserError, KeyError):
+    """A name no registry entry has; the message lists the known ones."""
+
+    def __str__(self) -> str:  # a KeyError would quote its message
+        return str(self.args[0]) if self.args else ""
 
 
 class Registry(Generic[T]):
@@ -41,7 +50,7 @@ class Registry(Generic[T]):
             return self._items[name]
         except KeyError:
             known = ", ".join(sorted(self._items)) or "(none)"
-            raise KeyError(f"unknown {self.kind} {name!r}; known: {known}") from None
+            raise UnknownNameError(f"unknown {self.kind} {name!r}; known: {known}") from None
 
     def create(self, name: str, /, **kwargs: Any) -> T:
         return self.get(name)(**kwargs)

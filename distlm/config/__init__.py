@@ -11,7 +11,7 @@ Public API::
 Every field is documented in docs/jobs.md.
 """
 from distlm.config.errors import SpecError
-from distlm.config.loader import dump_job, load_job, load_raw, save_job, spec_from_dict, spec_to_dict
+from distlm.config.loader import dump_job, job_from_dict, load_job, load_raw, save_job, spec_from_dict, spec_to_dict
 from distlm.config.schema import (DataSpec, JobSpec, LossSpec, ModelSpec, OptimSpec, RunSpec,
                                   ScalingSpec, ScheduleSpec, SchedulerSpec, SelfLabelSpec,
                                   SourceSpec, StorageSpec, TelemetrySpec, TrainSpec, WeightingSpec)
@@ -19,7 +19,7 @@ from distlm.config.schema_data import KNOWN_FORMATS
 from distlm.config.validate import problems, validate_job
 
 __all__ = [
-    "SpecError", "load_job", "load_raw", "save_job", "dump_job", "spec_from_dict", "spec_to_dict",
+    "SpecError", "job_from_dict", "load_job", "load_raw", "save_job", "dump_job", "spec_from_dict", "spec_to_dict",
     "validate_job", "problems", "KNOWN_FORMATS",
     "JobSpec", "DataSpec", "SourceSpec", "StorageSpec", "ModelSpec", "LossSpec", "WeightingSpec",
     "ScheduleSpec", "SelfLabelSpec", "OptimSpec", "SchedulerSpec", "TrainSpec", "ScalingSpec",

@@ -4,8 +4,10 @@ from __future__ import annotations
 import difflib
 from typing import Iterable, Optional
 
+from distlm.errors import UserError
 
-class SpecError(ValueError):
+
+class SpecError(UserError):
     """A job spec is wrong. ``str(err)`` reads ``<source>: <dotted.key>: <problem>``.
 
     Attributes keep the parts apart so callers (and tests) need not parse the text.

@@ -11,6 +11,7 @@ Every failure is a `SpecError` naming the file (or override) that set the key.
 """
 from __future__ import annotations
 
+import copy
 from typing import Any, Dict, Mapping, Sequence, Tuple
 
 import yaml
@@ -96,6 +97,15 @@ def load_job(path: str, overrides: Sequence[str] = ()) -> JobSpec:
     tree, origins = load_raw(path)
     if EXTENDS in tree:  # only possible through an override; never part of the schema
         raise SpecError(path, EXTENDS, "cannot be overridden")
+    return _with_overrides(tree, origins, overrides, path)
+
+
+def job_from_dict(tree: Mapping[str, Any], overrides: Sequence[str] = (), source: str = "<dict>") -> JobSpec:
+    """A spec held as a dict (a checkpoint's ``spec``), with ``key=value`` overrides, checked."""
+    return _with_overrides(copy.deepcopy(dict(tree)), record_origins(tree, source), overrides, source)
+
+
+def _with_overrides(tree: Dict[str, Any], origins: Origins, overrides: Sequence[str], path: str) -> JobSpec:
     for text in overrides:
         where = f"{path} (override {text})"
         parts, value = parse_override(text, where)

@@ -18,8 +18,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Dict, List, Tuple
 
+from distlm.errors import UserError
 
-class ReadError(ValueError):
+
+class ReadError(UserError):
     """Bad input met in strict mode; the message names the file and line."""
 
 

@@ -5,14 +5,15 @@ import csv
 import json
 import os
 import tempfile
-from typing import Any, Callable, Dict, Iterator, Optional
+from typing import Any, Callable, Dict, Iterator, Optional, Sequence
 
 import numpy as np
 import torch
 
-from distlm.config import spec_from_dict
+from distlm.config import job_from_dict, spec_from_dict
 from distlm.data.fs import atomic_local
 from distlm.data.loading import NormStats
+from distlm.errors import UserError
 from distlm.evaluate import plots
 from distlm.metrics import format_table1, format_table2
 from distlm.models import create_model
@@ -45,9 +46,18 @@ def load_model(state: Dict[str, Any], device) -> torch.nn.Module:
 
 
 def evaluate_checkpoint(checkpoint: str, spec, out_dir: str, device: str = "cpu",
-                        method: Optional[str] = None, framework: str = "") -> Dict[str, Any]:
-    """Metrics of ``checkpoint`` on ``spec``'s test set, written to ``out_dir``."""
-    state = load_state(fetch_checkpoint(checkpoint, _storage(spec)))
+                        method: Optional[str] = None, framework: str = "",
+                        storage: Optional[Dict[str, Any]] = None, overrides: Sequence[str] = ()) -> Dict[str, Any]:
+    """Metrics of ``checkpoint`` on ``spec``'s test set, written to ``out_dir``.
+
+    ``spec`` None: the spec the checkpoint was trained with (``overrides`` applied),
+    ``storage`` the S3 options to fetch it with (default: ``spec``'s)."""
+    state = load_state(fetch_checkpoint(checkpoint, storage if spec is None else (storage or _storage(spec))))
+    if spec is None:
+        spec = job_from_dict(state["spec"], overrides, f"{checkpoint} (its job spec)")
+    if spec.data.test is None:
+        raise UserError(f"{spec.name}: the job has no data.test source to evaluate on "
+                        f"(give a job YAML with one, or --set data.test.path=... --set data.test.format=...)")
     model = load_model(state, device)
     norm = NormStats(mean=state["norm"]["mean"], std=state["norm"]["std"])
     batches = eval_batches(spec)

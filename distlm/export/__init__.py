@@ -6,6 +6,10 @@ AU scores, ``(B, K)``), ``logits (B, K)`` and ``embedding (B, D)``. ``mean``, ``
 ``image_size``, ``channels``, class names / AU ids and the crop settings are in the
 file's metadata (ONNX ``metadata_props``; TorchScript ``_extra_files['distlm.json']``).
 """
-from distlm.export.onnx import ScoresModule, export_onnx, export_torchscript
+from distlm.lazy import lazy_exports
 
-__all__ = ["ScoresModule", "export_onnx", "export_torchscript"]
+__getattr__, __all__ = lazy_exports(__name__, {
+    "ScoresModule": "distlm.export.onnx",
+    "export_onnx": "distlm.export.onnx",
+    "export_torchscript": "distlm.export.onnx",
+})

@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from distlm.data.fs import atomic_local
+from distlm.errors import UserError
 from distlm.predict.bundle import Bundle, load_bundle
 
 OUTPUTS = ("scores", "logits", "embedding")
@@ -38,7 +39,11 @@ def export_onnx(checkpoint: str, path: str, opset: int = 17) -> str:
         sess = onnxruntime.InferenceSession("model.onnx")
         meta = sess.get_modelmeta().custom_metadata_map   # distlm.mean, distlm.names, ...
     """
-    import onnx
+    try:
+        import onnx
+    except ImportError:
+        raise UserError("ONNX export needs the onnx package: pip install 'distlm[predict]' "
+                        "(or write TorchScript: --output model.pt)") from None
 
     bundle = load_bundle(checkpoint)
     module = ScoresModule(bundle)

@@ -37,10 +37,44 @@ def _kwargs_from(spec: Any) -> Dict[str, Any]:
     raise TypeError(f"create_model: expected a JobSpec, ModelSpec or mapping, got {type(spec).__name__}")
 
 
+FIXED = ("in_channels", "image_size", "embedding_dim")  # set from the spec's data/model keys, not options
+
+
+def check_options(name: str, options: Optional[Mapping[str, Any]]) -> None:
+    """Raise :class:`UserError` for an unknown backbone or a ``model.options`` key its
+    factory does not take (naming the keys it does take)."""
+    import inspect
+    import typing
+
+    from distlm.errors import UserError
+    from distlm.registry import UnknownNameError
+
+    reg = "torchvision" if name.startswith(TORCHVISION_PREFIX) else name
+    if reg not in MODELS or name == "torchvision":
+        raise UnknownNameError(f"model.name: unknown model {name!r}; known: {', '.join(list_models(False))}, "
+                               f"torchvision:<arch>")
+    factory = MODELS.get(reg)
+    params = dict(inspect.signature(factory).parameters)
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        # ``**options`` forwarded to the module the factory returns: its constructor says
+        target = typing.get_type_hints(factory).get("return")
+        params = {k: v for k, v in params.items() if v.kind is not inspect.Parameter.VAR_KEYWORD}
+        params.update(inspect.signature(target.__init__).parameters if isinstance(target, type) else {})
+        params.pop("self", None)
+        if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()) or not isinstance(target, type):
+            return  # e.g. torchvision's models: their own get_model checks
+    known = [k for k in params if k not in FIXED + ("arch",)]
+    bad = sorted(set(options or {}) - set(known))
+    if bad:
+        raise UserError(f"model.options: {', '.join(repr(b) for b in bad)} not taken by model {name!r}; "
+                        f"its options: {', '.join(known) or 'none'}")
+
+
 def build_model(name: str, num_outputs: int, *, head: str = "softmax", embedding_dim: Optional[int] = None,
                 in_channels: int = 3, image_size: int = 227, pretrained: Optional[str] = None,
                 options: Optional[Mapping[str, Any]] = None) -> EmbeddingNet:
     """Backbone ``name`` + head ``head`` with ``num_outputs`` outputs; then weights."""
+    check_options(name, options)
     kw = dict(options or {})
     if name.startswith(TORCHVISION_PREFIX):
         kw["arch"] = name[len(TORCHVISION_PREFIX):]

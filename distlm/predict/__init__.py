@@ -1,10 +1,18 @@
 """Using trained models: :class:`Predictor` (in-process), ``python -m distlm.predict``
 (Ray Data over files, folders, ``s3://`` and videos). See ``docs/predict.md``."""
-from distlm.predict.bundle import Bundle, load_bundle
-from distlm.predict.faces import Face, FaceFinder, to_rgb
-from distlm.predict.predictor import Predictor, face_rows
-from distlm.predict.results import FACE_COLUMNS, Predictions, write_table
-from distlm.predict.scoring import Scorer, score_columns
+from distlm.lazy import lazy_exports
 
-__all__ = ["Bundle", "FACE_COLUMNS", "Face", "FaceFinder", "Predictions", "Predictor", "Scorer",
-           "face_rows", "load_bundle", "score_columns", "to_rgb", "write_table"]
+__getattr__, __all__ = lazy_exports(__name__, {
+    "Bundle": "distlm.predict.bundle",
+    "load_bundle": "distlm.predict.bundle",
+    "Face": "distlm.predict.faces",
+    "FaceFinder": "distlm.predict.faces",
+    "to_rgb": "distlm.predict.faces",
+    "Predictor": "distlm.predict.predictor",
+    "face_rows": "distlm.predict.predictor",
+    "FACE_COLUMNS": "distlm.predict.results",
+    "Predictions": "distlm.predict.results",
+    "write_table": "distlm.predict.results",
+    "Scorer": "distlm.predict.scoring",
+    "score_columns": "distlm.predict.scoring",
+})

@@ -11,10 +11,12 @@ from __future__ import annotations
 import logging
 from typing import Optional
 
+from distlm.errors import UserError
+
 log = logging.getLogger(__name__)
 
 
-class ResourceError(ValueError):
+class ResourceError(UserError):
     """The requested actors cannot all start on this cluster."""
 
 

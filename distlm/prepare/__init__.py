@@ -3,9 +3,14 @@
 ``python -m distlm.prepare --input SRC --output DST`` or ``prepare(SRC, DST, ...)``;
 see docs/prepare.md.
 """
-from distlm.prepare.options import PrepareOptions
-from distlm.prepare.read import read_manifest, read_shard, read_summary, shard_images, shard_names
-from distlm.prepare.runner import prepare
+from distlm.lazy import lazy_exports
 
-__all__ = ["PrepareOptions", "prepare", "read_manifest", "read_shard", "read_summary",
-           "shard_images", "shard_names"]
+__getattr__, __all__ = lazy_exports(__name__, {
+    "PrepareOptions": "distlm.prepare.options",
+    "prepare": "distlm.prepare.runner",
+    "read_manifest": "distlm.prepare.read",
+    "read_shard": "distlm.prepare.read",
+    "read_summary": "distlm.prepare.read",
+    "shard_images": "distlm.prepare.read",
+    "shard_names": "distlm.prepare.read",
+})

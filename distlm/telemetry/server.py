@@ -23,6 +23,8 @@ import signal
 import threading
 from typing import TYPE_CHECKING, Dict, Optional
 
+from distlm.errors import UserError
+
 if TYPE_CHECKING:  # prometheus_client is imported when a metric is made or served
     from prometheus_client import CollectorRegistry
 
@@ -34,7 +36,7 @@ _REGISTRY: Optional[CollectorRegistry] = None
 _SERVERS: Dict[int, object] = {}
 
 
-class MetricsPortInUse(ValueError):
+class MetricsPortInUse(UserError):
     """The exporter's fixed port is taken (another job on this host, most often)."""
 
 

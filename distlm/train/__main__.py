@@ -1,63 +1,89 @@
-"""``python -m distlm.train JOB.yaml [section.key=value ...] [--resume CKPT]``.
+"""``python -m distlm.train JOB.yaml [--set KEY=VALUE ...] [--resume CKPT] [-o RUNS]``.
 
 Examples::
 
     python -m distlm.train jobs/local-smoke.yaml
-    python -m distlm.train jobs/fmnist/lm_ssl_ema.yaml train.epochs=3 scaling.num_workers=2
+    python -m distlm.train jobs/fmnist/lm_ssl_ema.yaml --set train.epochs=3 --set scaling.num_workers=2
     ray job submit --address http://127.0.0.1:8265 -- python -m distlm.train jobs/emotionet.yaml
+
+Exit status: 0 trained, 1 training failed or stopped (non-finite loss), 2 a mistake in
+the command line or the job (one line on stderr naming it).
 """
 from __future__ import annotations
 
 import argparse
 import json
 import logging
+import os
 import sys
 from typing import List, Optional
 
-from distlm.config import SpecError, load_job
+from distlm.cli.errors import guard
+from distlm.cli.grammar import add_output, add_overrides, legacy_overrides, parser
+
+PROG = "distlm.train"
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
-    ap = argparse.ArgumentParser(prog="python -m distlm.train", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = parser(PROG, __doc__)
     ap.add_argument("job", help="job spec YAML file")
-    ap.add_argument("overrides", nargs="*", help="section.key=value overrides (YAML scalars)")
+    ap.add_argument("legacy", nargs="*", metavar="KEY=VALUE", help=argparse.SUPPRESS)
+    add_overrides(ap)
+    add_output(ap, "run folder root: checkpoints land in OUTPUT/<run name>/ (default: the job's run.storage_path)")
     ap.add_argument("--resume", help="start from this checkpoint (directory or state.pt)")
     ap.add_argument("--address", help="Ray address (default: RAY_ADDRESS, else a local Ray)")
     ap.add_argument("--print-spec", action="store_true", help="print the resolved spec and exit")
-    return ap.parse_args(argv)
+    args = ap.parse_args(argv)
+    args.overrides = legacy_overrides(PROG, args.legacy) + args.overrides
+    if args.output:
+        args.overrides.append(f"run.storage_path={args.output}")
+    return args
+
+
+def check_resume(path: Optional[str]) -> None:
+    """A local ``--resume`` must be a ``state.pt`` or a folder holding one (checked before Ray starts)."""
+    from distlm.errors import UserError
+
+    if not path or "://" in path:
+        return
+    if not os.path.exists(path):
+        raise UserError(f"--resume {path!r} does not exist (give a checkpoint folder or its state.pt)")
+    if os.path.isdir(path) and not os.path.exists(os.path.join(path, "state.pt")):
+        raise UserError(f"--resume {path!r} holds no state.pt (give a checkpoint_* folder of a run)")
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    try:
-        spec = load_job(args.job, args.overrides)
-    except (SpecError, FileNotFoundError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    return guard(PROG, lambda: _run(args))
+
+
+def _run(args: argparse.Namespace) -> int:
+    from distlm.config import load_job
+
+    spec = load_job(args.job, args.overrides)
     if args.print_spec:
         from distlm.config import dump_job
 
         print(dump_job(spec))
         return 0
-    from distlm.train.data import RawImagesError, check_sources
-    from distlm.train.driver import NoGPUError, run
+    from distlm.models.factory import check_options
+    from distlm.train.data import check_sources
 
-    try:
-        check_sources(spec)  # before Ray starts
-        result = run(spec, resume=args.resume, address=args.address)
-    except (RawImagesError, NoGPUError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    check_options(spec.model.name, spec.model.options)
+    check_resume(args.resume)
+    check_sources(spec)  # all before Ray starts
+    from distlm.train.driver import run
+
+    result = run(spec, resume=args.resume, address=args.address)
     if result.error is not None:
-        print(f"error: training failed: {result.error}", file=sys.stderr)
+        print(f"{PROG}: error: training failed: {result.error}", file=sys.stderr)
         return 1
     from distlm.train.run_folder import read_stopped
 
     stopped = read_stopped(spec)
     if stopped:
-        print(f"error: training stopped: {stopped}", file=sys.stderr)
+        print(f"{PROG}: error: training stopped: {stopped}", file=sys.stderr)
         return 1
     metrics = {k: v for k, v in (result.metrics or {}).items() if isinstance(v, (int, float, str))}
     print(json.dumps({"checkpoint": getattr(result.checkpoint, "path", None), "metrics": metrics}, indent=2))

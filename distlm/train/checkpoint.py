@@ -14,6 +14,7 @@ from typing import Any, Dict
 import torch
 
 from distlm.data.fs import atomic_local
+from distlm.errors import UserError
 
 FORMAT = "distlm-checkpoint"
 VERSION = 1
@@ -28,7 +29,7 @@ def inference_weights(state: Dict[str, Any]) -> Dict[str, Any]:
     return state["model"] if averaged is None else averaged
 
 
-class CheckpointError(RuntimeError):
+class CheckpointError(UserError, RuntimeError):
     """A checkpoint that is not ours, damaged, or of an unknown version."""
 
 

@@ -31,6 +31,7 @@ from distlm.data.loading import (DevicePipeline, DomainArrays, LoaderSpec, NormS
                                  compute_norm_stats, domain_arrays, make_memory_loader,
                                  make_ray_loader)
 from distlm.data.readers.dataset import read_table
+from distlm.errors import UserError
 
 MEMORY_FORMATS = ("fmnist", "synthetic")
 CROP_FORMATS = ("parquet",)  # pixels in the index: distlm.prepare output
@@ -38,7 +39,7 @@ SIDES = ("labelled", "unlabelled", "test")
 SPLIT_OF_SIDE = {"labelled": "train", "unlabelled": "train", "test": "test"}
 
 
-class RawImagesError(ValueError):
+class RawImagesError(UserError):
     """A data source indexes image files instead of holding crops (run ``distlm.prepare``)."""
 
 

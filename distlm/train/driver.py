@@ -13,6 +13,7 @@ import os
 from typing import Any, Dict, Optional
 
 from distlm.config import save_job, spec_to_dict
+from distlm.errors import UserError
 from distlm.ray_local import connect_or_start
 from distlm.train.data import (check_sources, crops_norm, loader_kind, parquet_dataset, parquet_split,
                                sources, storage_options)
@@ -137,7 +138,7 @@ def save_resolved_spec(spec) -> str:
     return path
 
 
-class NoGPUError(ValueError):
+class NoGPUError(UserError):
     """``scaling.use_gpu: true`` on a machine (a local Ray) that has no GPU."""
 
 
