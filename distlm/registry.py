@@ -45,6 +45,13 @@ class Registry(Generic[T]):
 
         return deco
 
+    def unregister(self, name: str) -> Callable[..., T]:
+        """Remove ``name`` and return its factory (a plugin being unloaded, a test
+        cleaning up after itself); an unknown name raises like `get`."""
+        factory = self.get(name)
+        del self._items[name]
+        return factory
+
     def get(self, name: str) -> Callable[..., T]:
         try:
             return self._items[name]

@@ -2,19 +2,32 @@
 
 A spec file is YAML whose keys mirror these dataclasses; `distlm.config.load_job`
 reads it. Every field is documented in docs/jobs.md.
+
+Fields that name a registry entry (a loss, a centroid strategy, a weighting rule, a
+self-label policy, a head, an optimiser, a schedule) are typed with
+`~distlm.config.choices.registered`: their valid values are whatever the registry
+holds when the spec is loaded, never a copy of its names.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, Dict, Literal, Optional, Tuple
 
+from distlm.config.choices import registered
 from distlm.config.schema_data import DataSpec, SourceSpec, StorageSpec
 
 Scenario = Literal["expressions", "aus"]
-Head = Literal["softmax", "sigmoid", "linear"]
-Supervised = Literal["ce", "mse", "bce"]
-Aux = Literal["none", "lm", "center", "island", "pseudo_label", "fixmatch"]
-Centroids = Literal["batch", "ema", "epoch"]
+Head = registered("distlm.models", "HEADS")
+Supervised = registered("distlm.train.supervised", "SUPERVISED")
+# the embedding losses of the registry, plus the objectives that are not one:
+# no auxiliary term, and cross-entropy on self-labels (distlm.train.objective)
+Aux = registered("distlm.losses", "LOSSES", "none", "pseudo_label", "fixmatch", what="auxiliary loss")
+Centroids = registered("distlm.centroids", "CENTROIDS")
+Weighting = registered("distlm.weighting", "WEIGHTINGS")
+ThresholdPolicy = registered("distlm.selflabel.policies", "THRESHOLDS")
+Alignment = registered("distlm.selflabel.policies", "ALIGNMENTS")
+Optimizer = registered("distlm.train.optim", "OPTIMIZERS")
+LrSchedule = registered("distlm.train.optim", "SCHEDULERS")
 
 __all__ = [
     "DataSpec", "SourceSpec", "StorageSpec", "ModelSpec", "ScheduleSpec", "WeightingSpec",
@@ -47,7 +60,7 @@ class ScheduleSpec:
 class WeightingSpec:
     """``L = lambda1 * L_S + lambda2 * L_aux`` (eq. 4 / 7)."""
 
-    mode: Literal["fixed", "auto", "schedule"] = "fixed"
+    mode: Weighting = "fixed"
     lambda1: float = 1.0
     lambda2: float = 1.0
     ratio: float = 0.8                    # auto: lambda1*L_S ~= ratio * lambda2*|L_aux|
@@ -80,8 +93,8 @@ class SelfLabelSpec:
 
     enabled: bool = False
     threshold: Optional[float] = None     # keep self-labels with confidence >= threshold
-    threshold_policy: Literal["fixed", "flexmatch", "freematch"] = "fixed"  # flexmatch: class-adaptive (τ = threshold); freematch: self-adaptive (no threshold)
-    alignment: Literal["none", "uniform", "labelled"] = "none"  # distribution alignment of the scores
+    threshold_policy: ThresholdPolicy = "fixed"  # flexmatch: class-adaptive (τ = threshold); freematch: self-adaptive (no threshold)
+    alignment: Alignment = "none"  # distribution alignment of the scores
     teacher: Literal["none", "ema"] = "none"    # self-labels from an EMA teacher of the network
     teacher_momentum: float = 0.999
     strong_augment: Optional[str] = None  # set: self-labels from the weak view, losses on this strong view
@@ -91,7 +104,7 @@ class SelfLabelSpec:
 
 @dataclass
 class OptimSpec:
-    name: Literal["adam", "sgd", "adamw"] = "adam"
+    name: Optimizer = "adam"
     lr: float = 1e-3
     weight_decay: float = 0.0
     betas: Tuple[float, float] = (0.9, 0.999)   # adam, adamw
@@ -102,7 +115,7 @@ class OptimSpec:
 class SchedulerSpec:
     """Learning-rate schedule, stepped once per epoch."""
 
-    name: Literal["none", "cosine", "step"] = "none"
+    name: LrSchedule = "none"
     warmup_epochs: int = 0                # linear warm-up before the schedule
     min_lr: float = 0.0                   # cosine: floor
     step_size: int = 30                   # step: epochs between decays

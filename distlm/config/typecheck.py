@@ -1,8 +1,9 @@
 """Check and convert plain YAML values against type annotations (pure functions).
 
 Supported annotations: ``Any``, ``bool``, ``int``, ``float``, ``str``, ``Literal[...]``,
-``Optional[X]``, ``List[X]``, ``Tuple[X, ...]``, ``Tuple[X, Y]``, ``Dict[str, X]`` and
-nested dataclasses. Rules, kept strict on purpose:
+``Optional[X]``, ``List[X]``, ``Tuple[X, ...]``, ``Tuple[X, Y]``, ``Dict[str, X]``,
+nested dataclasses and registry names (``distlm.config.choices.registered``: a string
+checked against the registry's names when it is read). Rules, kept strict on purpose:
 
 - ``bool`` is never read as ``int``/``float`` and ``int`` never as ``bool``;
 - an ``int`` is accepted where a ``float`` is expected (``lr: 1`` is fine), and so is a
@@ -13,8 +14,9 @@ from __future__ import annotations
 
 import dataclasses
 import typing
-from typing import Any, Callable, Dict, Literal, Mapping, Union
+from typing import Annotated, Any, Callable, Dict, Literal, Mapping, Union
 
+from distlm.config.choices import registry_choice
 from distlm.config.errors import SpecError, unknown_key_problem
 
 #: Maps a dotted key to the file (or command line) that set it, for error messages.
@@ -29,6 +31,9 @@ def type_name(tp: Any) -> str:
     args = typing.get_args(tp)
     if tp is Any:
         return "any value"
+    choice = registry_choice(tp) if origin is Annotated else None
+    if choice is not None:
+        return f"a {choice.label()} name ({', '.join(choice.names())})"
     if origin is Literal:
         return "one of " + ", ".join(repr(a) for a in args)
     if origin is Union:
@@ -80,6 +85,16 @@ def coerce(value: Any, tp: Any, key: str, source_of: SourceOf) -> Any:
             except SpecError:
                 continue
         raise _fail(source_of, key, tp, value)
+    if origin is Annotated:
+        choice = registry_choice(tp)
+        if choice is None:
+            return coerce(value, args[0], key, source_of)
+        if not isinstance(value, str):
+            raise _fail(source_of, key, tp, value)
+        problem = choice.problem(value)
+        if problem is not None:
+            raise SpecError(source_of(key), key, problem)
+        return value
     if origin is Literal:
         if any(type(value) is type(a) and value == a for a in args):
             return value
@@ -139,7 +154,7 @@ def build_dataclass(cls: type, value: Any, key: str, source_of: SourceOf) -> Any
         return value
     if not isinstance(value, Mapping):
         raise _fail(source_of, key, cls, value)
-    hints = typing.get_type_hints(cls)
+    hints = typing.get_type_hints(cls, include_extras=True)
     names = [f.name for f in dataclasses.fields(cls)]
     kwargs: Dict[str, Any] = {}
     for name, item in value.items():

@@ -98,7 +98,7 @@ def _scenario(spec: JobSpec) -> Iterator[Problem]:
         if model.head == "softmax":
             yield "model.head", "scenario 'aus' needs head 'sigmoid' or 'linear', got 'softmax'"
         if loss.supervised == "ce":
-            yield "loss.supervised", "scenario 'aus' needs 'mse' or 'bce', got 'ce'"
+            yield "loss.supervised", "scenario 'aus' needs an AU loss ('mse', 'bce', 'mse_linear'), got 'ce'"
         if loss.aux in ("pseudo_label", "fixmatch"):
             yield "loss.aux", f"{loss.aux!r} needs mutually exclusive classes (scenario 'expressions')"
         if loss.aux != "none" and not spec.selflabel.formulas:

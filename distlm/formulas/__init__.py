@@ -12,11 +12,13 @@ from distlm.formulas.builtin import FORMULA_SETS, builtin_path, list_formula_set
 from distlm.formulas.errors import FormulaError
 from distlm.formulas.ids import FACS_AUS
 from distlm.formulas.api import load_formulas
+from distlm.formulas.job import CONTEMPT, job_formulas
 from distlm.formulas.load import build_formula_set, load_path, read_spec, write_spec
 from distlm.formulas.module import FormulaSet
 from distlm.formulas.spec import Formula, FormulaSpec
 
 __all__ = [
+    "CONTEMPT",
     "FACS_AUS",
     "FORMULA_SETS",
     "Formula",
@@ -25,6 +27,7 @@ __all__ = [
     "FormulaSpec",
     "build_formula_set",
     "builtin_path",
+    "job_formulas",
     "list_formula_sets",
     "load_formulas",
     "load_path",

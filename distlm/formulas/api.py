@@ -13,6 +13,8 @@ def load_formulas(
     aus: Optional[Sequence[Any]] = None,
     *,
     emotions: Optional[Sequence[str]] = None,
+    keep: Sequence[str] = (),
+    drop: Sequence[str] = (),
 ) -> FormulaSet:
     """Load a formula set and restrict it to the ids a network outputs.
 
@@ -23,6 +25,9 @@ def load_formulas(
             selected formulas use (sorted).
         emotions: which emotions, in which order; ``None`` keeps all but those marked
             ``optional`` (EMFACS contempt), in file order.
+        keep: with ``emotions=None``, optional emotions to keep all the same.
+        drop: with ``emotions=None``, emotions to leave out. Names a set lacks are
+            ignored in both (``drop=["contempt"]`` suits every set).
 
     Returns:
         A `FormulaSet` mapping ``(B, M)`` scores to ``(B, K)`` pseudo-emotion scores.
@@ -37,9 +42,13 @@ def load_formulas(
         ['happiness', 'sadness', 'surprise', 'fear', 'anger', 'disgust']
         >>> fs.aus("fear")
         [1, 2, 4, 5, 20, 26]
+        >>> load_formulas("emfacs", keep=["contempt"]).emotions[-1]
+        'contempt'
     """
     if isinstance(source, str) and source in FORMULA_SETS:
-        return FORMULA_SETS.create(source, aus=aus, emotions=emotions)
+        # a set registered without keep/drop parameters still loads when they are unused
+        select = {"keep": keep, "drop": drop} if keep or drop else {}
+        return FORMULA_SETS.create(source, aus=aus, emotions=emotions, **select)
     if not looks_like_path(source):
         raise unknown_set_error(source)
-    return load_path(source, aus, emotions)
+    return load_path(source, aus, emotions, keep, drop)

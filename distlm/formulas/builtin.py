@@ -17,10 +17,11 @@ FORMULA_SETS: Registry[FormulaSet] = Registry("formula set")
 
 
 def _load_builtin(
-    name: str, aus: Optional[Sequence[Any]] = None, emotions: Optional[Sequence[str]] = None
+    name: str, aus: Optional[Sequence[Any]] = None, emotions: Optional[Sequence[str]] = None,
+    keep: Sequence[str] = (), drop: Sequence[str] = (),
 ) -> FormulaSet:
     path = SETS_DIR / f"{name}.yaml"
-    return build_formula_set(read_spec(path, f"{path} (built-in set {name!r})"), aus, emotions)
+    return build_formula_set(read_spec(path, f"{path} (built-in set {name!r})"), aus, emotions, keep, drop)
 
 
 # name -> file; registration is explicit, one line per shipped set.

@@ -45,9 +45,12 @@ def build_formula_set(
     spec: FormulaSpec,
     aus: Optional[Sequence[Any]] = None,
     emotions: Optional[Sequence[str]] = None,
+    keep: Sequence[str] = (),
+    drop: Sequence[str] = (),
 ) -> FormulaSet:
-    """Select, restrict to ``aus`` (None: every id the selected formulas use) and build."""
-    formulas = select_formulas(spec, emotions)
+    """Select (`select_formulas`), restrict to ``aus`` (None: every id the selected
+    formulas use) and build."""
+    formulas = select_formulas(spec, emotions, keep, drop)
     au_ids = used_ids(formulas) if aus is None else check_au_ids(spec, aus)
     formulas = restrict(formulas, au_ids, spec.source)
     _warn_identical(formulas, spec.source)
@@ -58,6 +61,8 @@ def load_path(
     path: PathLike,
     aus: Optional[Sequence[Any]] = None,
     emotions: Optional[Sequence[str]] = None,
+    keep: Sequence[str] = (),
+    drop: Sequence[str] = (),
 ) -> FormulaSet:
     """`load_formulas` for a file path."""
-    return build_formula_set(read_spec(path), aus, emotions)
+    return build_formula_set(read_spec(path), aus, emotions, keep, drop)

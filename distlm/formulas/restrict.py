@@ -9,11 +9,23 @@ from distlm.formulas.errors import FormulaError
 from distlm.formulas.spec import Formula, FormulaSpec, check_id
 
 
-def select_formulas(spec: FormulaSpec, emotions: Optional[Sequence[str]]) -> List[Formula]:
-    """``emotions=None``: every formula not marked ``optional``, in file order;
-    otherwise exactly the named ones, in the given order (optional ones allowed)."""
+def select_formulas(spec: FormulaSpec, emotions: Optional[Sequence[str]],
+                    keep: Sequence[str] = (), drop: Sequence[str] = ()) -> List[Formula]:
+    """``emotions=None``: every formula not marked ``optional``, plus those named in
+    ``keep``, less those named in ``drop``, in file order (names the file lacks are
+    ignored: a job names ``contempt`` whatever its set); otherwise exactly the named
+    ones, in the given order (optional ones allowed; ``keep``/``drop`` not allowed)."""
     if emotions is None:
-        return [f for f in spec.formulas if not f.optional]
+        for arg, names in (("keep", keep), ("drop", drop)):
+            if isinstance(names, str):
+                raise FormulaError(f"{spec.source}: {arg}= must be a list of names, got the string {names!r}")
+        chosen = [f for f in spec.formulas
+                  if (not f.optional or f.name in keep) and f.name not in drop]
+        if not chosen:
+            raise FormulaError(f"{spec.source}: drop={list(drop)} leaves no emotion")
+        return chosen
+    if keep or drop:
+        raise FormulaError(f"{spec.source}: give emotions= or keep=/drop=, not both")
     if isinstance(emotions, str):
         raise FormulaError(f"{spec.source}: emotions= must be a list of names, got the string {emotions!r}")
     by_name = {f.name: f for f in spec.formulas}

@@ -93,9 +93,9 @@ def _formula(state: Dict[str, Any], spec: Any) -> tuple:
         return list(saved["emotions"]), torch.tensor(saved["matrix"], dtype=torch.float32)
     name = spec.selflabel.formulas or "emfacs"
     try:
-        from distlm.formulas import load_formulas
+        from distlm.formulas import job_formulas
 
-        fs = load_formulas(name, aus=list(spec.data.au_ids))
+        fs = job_formulas(spec, name)
         return fs.emotions, fs.matrix.detach().float().cpu()
     except Exception:  # an AU set the formulas cannot cover: no pseudo-emotions
         return [], None

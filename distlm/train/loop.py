@@ -104,11 +104,12 @@ def preprocess_settings(spec) -> Dict[str, Any]:
 
 
 def build_formulas(spec):
+    """The job's pseudo-emotion formulas (aus scenario with a formula set), else None."""
     if spec.scenario != "aus" or not spec.selflabel.formulas:
         return None
-    from distlm.formulas import load_formulas
+    from distlm.formulas import job_formulas
 
-    return load_formulas(spec.selflabel.formulas, aus=list(spec.data.au_ids))
+    return job_formulas(spec)
 
 
 class Worker:

@@ -20,21 +20,35 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from distlm.losses import create_loss
+from distlm.losses import LOSSES, create_loss
 from distlm.precision import full_precision
 from distlm.selflabel import Assignment, mix_labels
 from distlm.selflabel.policies import ALIGNMENTS, THRESHOLDS
 from distlm.train.supervised import SUPERVISED, masked_mean
 from distlm.weighting import create_weighting
 
-EMBEDDING_LOSSES = ("lm", "center", "island")
 SELF_LABEL_CE = ("pseudo_label", "fixmatch")  # cross-entropy on self-labels, no embedding loss
+
+# The spec options each built-in embedding loss takes besides ``num_classes`` and
+# ``reduction``; a loss registered by a plugin gets only those two.
+LOSS_OPTIONS = {
+    "lm": lambda loss: dict(centroids=loss.centroids, push=loss.push,
+                            **({"momentum": loss.ema_momentum} if loss.centroids == "ema" else {})),
+    "center": lambda loss: dict(alpha=loss.center_alpha),
+    "island": lambda loss: dict(alpha=loss.center_alpha, island_lambda=loss.island_lambda),
+}
+
+
+def is_embedding_loss(name: str) -> bool:
+    """``loss.aux`` names an entry of the embedding-loss registry (``lm``, ``center``,
+    ``island`` or one a plugin registered)."""
+    return name in LOSSES
 
 
 def uses_unlabelled(spec) -> bool:
     """Whether a job's objective reads unlabelled samples (SSL or transfer)."""
     return (spec.loss.aux in SELF_LABEL_CE or spec.loss.consistency != "none"
-            or (spec.selflabel.enabled and spec.loss.aux in EMBEDDING_LOSSES))
+            or (spec.selflabel.enabled and is_embedding_loss(spec.loss.aux)))
 
 
 def self_label_ce(logits_u: torch.Tensor, a: Assignment) -> torch.Tensor:
@@ -98,22 +112,18 @@ class Objective(nn.Module):
         self.consistency = spec.loss.consistency          # "fixmatch": + λ3·CE(strong, weak self-labels)
         self.consistency_weight = spec.loss.consistency_weight
         self.formulas = formulas
-        if self.scenario == "aus" and self.aux_name in EMBEDDING_LOSSES and formulas is None:
+        embedding = is_embedding_loss(self.aux_name)
+        if self.scenario == "aus" and embedding and formulas is None:
             raise ValueError("scenario 'aus' with an embedding loss needs selflabel.formulas")
-        self.aux = self._build_aux(spec) if self.aux_name in EMBEDDING_LOSSES else None
+        self.aux = self._build_aux(spec) if embedding else None
         self.uses_unlabelled = uses_unlabelled(spec)
         self.weighting = build_weighting(spec, total_steps)
         self._prev_centroids: Optional[torch.Tensor] = None
 
     def _build_aux(self, spec) -> nn.Module:
         loss = spec.loss
-        kwargs = {
-            "lm": dict(centroids=loss.centroids, push=loss.push,
-                       **({"momentum": loss.ema_momentum} if loss.centroids == "ema" else {})),
-            "center": dict(alpha=loss.center_alpha),
-            "island": dict(alpha=loss.center_alpha, island_lambda=loss.island_lambda),
-        }[self.aux_name]
-        return create_loss(self.aux_name, num_classes=self.num_classes, reduction=loss.reduction, **kwargs)
+        options = LOSS_OPTIONS.get(self.aux_name, lambda _: {})(loss)
+        return create_loss(self.aux_name, num_classes=self.num_classes, reduction=loss.reduction, **options)
 
     @torch.no_grad()
     def assign(self, logits: torch.Tensor, labels_l: Optional[torch.Tensor] = None) -> Assignment:

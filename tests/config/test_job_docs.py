@@ -4,6 +4,9 @@ import re
 import typing
 from pathlib import Path
 
+import pytest
+
+from distlm.config.choices import registry_choice
 from distlm.config.schema import JobSpec
 from distlm.config.schema_data import SourceSpec
 
@@ -34,8 +37,8 @@ def _sections(doc: str) -> dict:
 
 def _fields(cls, prefix=""):
     """(dotted key, type) of every field of a dataclass; nested dataclasses (but not
-    sources) are walked."""
-    hints = typing.get_type_hints(cls)
+    sources) are walked. Types keep their ``Annotated`` metadata (registry names)."""
+    hints = typing.get_type_hints(cls, include_extras=True)
     for f in dataclasses.fields(cls):
         t = hints[f.name]
         if dataclasses.is_dataclass(t) and t is not SourceSpec:
@@ -74,6 +77,43 @@ def test_every_choice_of_a_closed_field_is_documented():
         assert rows, f"no row for {key}"
         missing += [f"{key}: {v}" for v in values if not any(f"`{v}`" in re.split(r"(?<!\\)\|", r)[2] for r in rows)]
     assert not missing, f"docs/jobs.md does not list: {missing}"
+
+
+def _type_cell(key: str) -> str:
+    """The type column of the one row documenting dotted ``key`` (``section.leaf``)."""
+    section, _, leaf = key.partition(".")
+    text = DOC[DOC.index("## Fields"):]
+    rows = [ln for ln in text.splitlines() if ln.startswith((f"| `{leaf}`", f"| `{key}`"))]
+    rows = [r for r in rows if r.startswith(f"| `{key}`")] or rows
+    assert len(rows) == 1, f"expected one row for {key}, found {len(rows)}"
+    return re.split(r"(?<!\\)\|", rows[0])[2]
+
+
+REGISTRY_FIELDS = [(k, registry_choice(t)) for k, t in _fields(JobSpec) if registry_choice(t) is not None]
+
+
+def test_registry_fields_are_found():
+    keys = {k for k, _ in REGISTRY_FIELDS}
+    assert {"loss.supervised", "loss.aux", "loss.centroids", "loss.weighting.mode",
+            "selflabel.threshold_policy", "model.head"} <= keys
+
+
+@pytest.mark.parametrize("key,choice", REGISTRY_FIELDS, ids=[k for k, _ in REGISTRY_FIELDS])
+def test_row_of_a_registry_field_lists_exactly_its_names(key, choice):
+    listed = re.findall(r"`([^`]+)`", _type_cell(key))
+    assert sorted(listed) == choice.names(), f"docs/jobs.md row {key}: {listed} vs {choice.names()}"
+    assert len(listed) == len(set(listed))
+
+
+def test_type_check_paragraph_names_every_registry_field_and_its_error():
+    paragraph = DOC[DOC.index("3. **Type check**"):DOC.index("4. **Cross-field rules**")]
+    missing = [k for k, _ in REGISTRY_FIELDS if f"`{k}`" not in paragraph]
+    assert not missing, f"the type-check paragraph does not name {missing}"
+    from distlm.config import SpecError, spec_from_dict
+
+    with pytest.raises(SpecError) as err:
+        spec_from_dict({"loss": {"supervised": "mae"}})
+    assert f"`{err.value.key}: {err.value.problem}`" in " ".join(paragraph.split())
 
 
 def _row(key: str, section: str) -> str:

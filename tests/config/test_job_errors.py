@@ -56,8 +56,9 @@ def test_unknown_key(tmp_path: Path, tree, key, words) -> None:
     ({"data": {"au_ids": [1, "x"]}}, "data.au_ids[1]", "expected int, got 'x'"),
     ({"model": {"options": [1]}}, "model.options", "expected dict"),
     ({"train": 3}, "train", "expected mapping (TrainSpec), got 3"),
-    ({"model": {"head": "tanh"}}, "model.head", "one of 'softmax', 'sigmoid', 'linear'"),
-    ({"loss": {"centroids": "global"}}, "loss.centroids", "one of 'batch', 'ema', 'epoch'"),
+    ({"model": {"head": "tanh"}}, "model.head", "unknown head 'tanh'; known: linear, sigmoid, softmax"),
+    ({"loss": {"centroids": "global"}}, "loss.centroids",
+     "unknown centroid strategy 'global'; known: batch, ema, epoch"),
     ({"scenario": "faces"}, "scenario", "one of 'expressions', 'aus'"),
 ])
 def test_wrong_type_or_enum(tmp_path: Path, tree, key, expected) -> None:

@@ -58,7 +58,8 @@ def test_override_unknown_key_suggests(job: str) -> None:
 
 
 def test_override_bad_enum_lists_allowed(job: str) -> None:
-    with pytest.raises(SpecError, match=r"loss\.aux: expected one of 'none', 'lm', 'center'"):
+    with pytest.raises(SpecError, match=r"loss\.aux: unknown auxiliary loss 'triplet'; "
+                                        r"known: center, fixmatch, island, lm, none, pseudo_label$"):
         load_job(job, ["loss.aux=triplet"])
 
 
