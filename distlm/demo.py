@@ -25,6 +25,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 
+from distlm.cli.grammar import output_of
 from distlm.config import load_job, spec_from_dict, spec_to_dict
 
 JOBS = Path(__file__).resolve().parents[1] / "jobs"
@@ -157,17 +158,29 @@ def _centroid_array(c) -> Optional[np.ndarray]:
     return None if c is None or c.numel() == 0 else c.detach().float().cpu().numpy()
 
 
-def run_on_ray(spec, n_embed: int = 0) -> Record:
+def run_on_ray(spec, n_embed: int = 0, progress_every_s: Optional[float] = None) -> Record:
     """Train ``spec`` with ``build_trainer(spec).fit()`` on the current Ray session;
-    the history and final model come from the run's last checkpoint."""
+    the history and final model come from the run's last checkpoint. Progress is drawn
+    as a live bar on a terminal, else printed every ``progress_every_s`` seconds."""
     from distlm.data.loading import NormStats
     from distlm.evaluate.run import _centroids, load_model
     from distlm.train.checkpoint import load_state
     from distlm.train.data import read_memory
     from distlm.train.driver import build_trainer
 
+    import threading
+
+    from distlm.train.progress import watch
+
     t0 = time.perf_counter()
-    result = build_trainer(spec).fit()
+    trainer, stop = build_trainer(spec), threading.Event()
+    follower = watch(spec, stop, lines_every_s=progress_every_s)  # a live bar, or a line now and then
+    try:
+        result = trainer.fit()
+    finally:
+        stop.set()
+        if follower is not None:
+            follower.join(timeout=5)
     wall = time.perf_counter() - t0
     if result.error is not None:
         raise RuntimeError(f"{spec.name}: training failed: {result.error}")
@@ -209,8 +222,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--steps", type=int, default=400, help="Adam steps per method (default 400)")
     ap.add_argument("--seed", type=int, default=0, help="labelled draw and initialisation (default 0)")
     ap.add_argument("--workers", type=int, default=2, help="Ray Train workers (default 2)")
-    ap.add_argument("--out", default="demo-out", help="folder for the figures and table")
+    ap.add_argument("-o", "--output", default="demo-out", help="folder for the figures and table (default demo-out)")
+    ap.add_argument("--out", dest="output_legacy", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    output_of("distlm.demo", args)
+    args.out = args.output
     import ray
 
     from distlm.evaluate import plots
@@ -226,7 +242,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         spec = apply_budget(load_job(job_path(f"fmnist/{row}.yaml")), args.steps, args.seed,
                             eval_every=max(args.steps // 4, 1), workers=args.workers, storage=storage)
         print(f"training {row} ({args.steps} steps, {args.workers} Ray workers) ...", flush=True)
-        records[row] = run_on_ray(spec, n_embed=3000)
+        records[row] = run_on_ray(spec, n_embed=3000, progress_every_s=15.0)
     table = demo_table(records, DEMO_ROWS)
     print("\nFashion-MNIST, 100 labels per class, test set (10,000 images):\n" + table)
     from distlm.evaluate.plots import embedding

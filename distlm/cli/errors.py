@@ -8,7 +8,7 @@ job spec, unknown name, missing or foreign checkpoint, empty input, ...) or an
 from __future__ import annotations
 
 import sys
-from typing import Callable
+from typing import Callable, Tuple, Type
 
 from distlm.errors import UserError
 
@@ -29,11 +29,12 @@ def fail(prog: str, message: str) -> int:
     return 2
 
 
-def guard(prog: str, body: Callable[[], int]) -> int:
-    """``body()``, with user errors printed as one line and exit status 2."""
+def guard(prog: str, body: Callable[[], int], also: Tuple[Type[BaseException], ...] = ()) -> int:
+    """``body()``, with user errors (and ``also``: a command's own input errors, such as
+    a reader's ``ValueError`` naming a bad label file) printed as one line, exit status 2."""
     try:
         return body()
-    except (UserError,) + PATH_ERRORS as err:
+    except (UserError,) + PATH_ERRORS + tuple(also) as err:
         return fail(prog, one_line(err))
 
 

@@ -17,8 +17,6 @@ import argparse
 import sys
 from typing import List, Optional, Sequence
 
-FRAME_STEP = 10  # videos: every N-th frame, in predict's command and its Python API alike
-
 
 def parser(prog: str, doc: Optional[str]) -> argparse.ArgumentParser:
     """A parser whose description is the module docstring, examples kept as written."""
@@ -31,8 +29,18 @@ def add_overrides(p: argparse.ArgumentParser) -> None:
                    help="job spec override, section.key=value (repeatable)")
 
 
-def add_output(p: argparse.ArgumentParser, what: str, required: bool = False) -> None:
-    p.add_argument("-o", "--output", required=required, metavar="PATH", help=what)
+def add_output(p: argparse.ArgumentParser, what: str) -> None:
+    """``-o/--output`` (and the older ``--out``, hidden; :func:`output_of` resolves both)."""
+    p.add_argument("-o", "--output", metavar="PATH", help=what)
+    p.add_argument("--out", dest="output_legacy", help=argparse.SUPPRESS)
+
+
+def output_of(prog: str, args: argparse.Namespace) -> None:
+    """Fold a deprecated ``--out`` into ``args.output``, with a one-line notice."""
+    old = getattr(args, "output_legacy", None)
+    if old:
+        print(f"{prog}: note: --out is deprecated; write --output {old}", file=sys.stderr)
+        args.output = args.output or old
 
 
 def add_ray(p: argparse.ArgumentParser) -> None:

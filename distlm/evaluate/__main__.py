@@ -18,7 +18,7 @@ import sys
 from typing import List, Optional
 
 from distlm.cli.errors import guard, require_path
-from distlm.cli.grammar import add_output, add_overrides, add_s3, legacy_overrides, parser
+from distlm.cli.grammar import add_output, add_overrides, add_s3, legacy_overrides, output_of, parser
 
 PROG = "distlm.evaluate"
 
@@ -30,7 +30,6 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     ap.add_argument("legacy", nargs="*", metavar="KEY=VALUE", help=argparse.SUPPRESS)
     add_overrides(ap)
     add_output(ap, "output folder (default: <checkpoint>/eval)")
-    ap.add_argument("--out", dest="output_old", help=argparse.SUPPRESS)
     ap.add_argument("--device", default=None, help="torch device (default: cuda if present, else cpu)")
     ap.add_argument("--method", help="row name in the table (default: the job name)")
     add_s3(ap)
@@ -39,9 +38,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         args.legacy.insert(0, args.job)  # CHECKPOINT key=value: no job given
         args.job = None
     args.overrides = legacy_overrides(PROG, args.legacy) + args.overrides
-    if args.output_old:
-        print(f"{PROG}: note: --out is deprecated; write --output {args.output_old}", file=sys.stderr)
-        args.output = args.output or args.output_old
+    output_of(PROG, args)
     return args
 
 

@@ -15,7 +15,7 @@ import sys
 from typing import List, Optional
 
 from distlm.cli.errors import guard, require_path
-from distlm.cli.grammar import add_output, parser
+from distlm.cli.grammar import add_output, output_of, parser
 
 PROG = "distlm.export"
 FORMATS = {".onnx": "onnx", ".pt": "torchscript", ".ts": "torchscript"}
@@ -29,6 +29,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     p.add_argument("--torchscript", default=None, metavar="PT", help="also write TorchScript here")
     p.add_argument("--opset", type=int, default=17, help="ONNX opset (default 17)")
     args = p.parse_args(argv)
+    output_of(PROG, args)
     if args.legacy_onnx:
         print(f"{PROG}: note: a positional output is deprecated; write --output {args.legacy_onnx}", file=sys.stderr)
         args.output = args.output or args.legacy_onnx

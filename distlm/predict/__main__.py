@@ -1,10 +1,15 @@
-"""``python -m distlm.predict CHECKPOINT INPUT... --out results.parquet``.
+"""``python -m distlm.predict CHECKPOINT INPUT... -o results.parquet``.
 
 Inputs: image files, folders (recursive), ``s3://`` prefixes and videos (every
-``--every``-th frame). Writes one row per face (``.parquet`` / ``.csv`` / ``.jsonl``
-by extension) and ``<out stem>.errors.csv`` listing every unreadable input with its
-reason, and every frame without a face (``reason`` ``no_face``). Exit status: 0 done (faceless or unreadable inputs are reported, not
-fatal), 2 bad arguments or a checkpoint that is not a distlm checkpoint.
+``--every``-th frame). Writes one row per face (``.parquet``, ``.csv``, ``.jsonl`` (a
+JSON object per line) or ``.json`` (one array), by extension) and
+``<output stem>.errors.csv`` listing every unreadable input with its reason, and every
+frame without a face (``reason`` ``no_face``).
+
+Exit status: 0 done (faceless or unreadable inputs are reported, not fatal), 2 a
+mistake in the command line (one line on stderr): a missing checkpoint or input path,
+a file that is not a distlm checkpoint, an unknown detector, an unknown output format,
+inputs without a single image or video.
 """
 from __future__ import annotations
 
@@ -14,17 +19,22 @@ import logging
 import sys
 from typing import List, Optional
 
+from distlm.cli.errors import guard, require_path
+from distlm.cli.grammar import add_output, add_ray, add_s3, output_of, parser
+from distlm.predict.defaults import AU_THRESHOLD, FRAME_STEP
+
+PROG = "distlm.predict"
 log = logging.getLogger("distlm.predict")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m distlm.predict", description=__doc__.split("\n\n")[0])
+    p = parser(PROG, __doc__)
     p.add_argument("checkpoint", help="distlm checkpoint (state.pt or its folder)")
     p.add_argument("inputs", nargs="+", help="image files, folders, s3:// prefixes, videos")
-    p.add_argument("--out", required=True, help="results file: .parquet, .csv or .jsonl")
-    p.add_argument("--every", type=int, default=10, help="keep every N-th video frame (default 10)")
+    add_output(p, "results file: .parquet, .csv, .jsonl or .json")
+    p.add_argument("--every", type=int, default=FRAME_STEP, help=f"keep every N-th video frame (default {FRAME_STEP})")
     p.add_argument("--detector", default=None, help="override the checkpoint's detector (mtcnn|haar|none)")
-    p.add_argument("--threshold", type=float, default=0.5, help="AU on/off threshold")
+    p.add_argument("--threshold", type=float, default=AU_THRESHOLD, help=f"AU on/off threshold (default {AU_THRESHOLD})")
     p.add_argument("--face-actors", type=int, default=1,
                    help="actors that decode inputs and detect/crop faces, in parallel (default 1)")
     p.add_argument("--model-actors", type=int, default=1,
@@ -38,58 +48,71 @@ def build_parser() -> argparse.ArgumentParser:
                    help="CPUs to plan the actors for on an autoscaling cluster (its maximum; "
                         "default: the CPUs it has now)")
     p.add_argument("--gpus", type=float, default=0.0, help="GPUs per model actor (0: CPU)")
-    p.add_argument("--batch-size", type=int, default=64, help="crops per forward pass")
-    p.add_argument("--items-per-task", type=int, default=4, help="inputs per face-actor call")
+    p.add_argument("--batch-size", type=int, default=64, help="crops per forward pass (default 64)")
+    p.add_argument("--items-per-task", type=int, default=4, help="inputs per face-actor call (default 4)")
     p.add_argument("--annotate", default=None, metavar="DIR", help="write copies with boxes and labels here")
-    p.add_argument("--endpoint-url", default=None, help="S3 endpoint (e.g. http://127.0.0.1:9000)")
-    p.add_argument("--address", default=None, help="Ray address (default: running cluster, else local)")
-    p.add_argument("--num-cpus", type=int, default=None, help="CPUs of a new local Ray instance")
+    add_s3(p)
+    add_ray(p)
     return p
 
 
 def main(argv: Optional[List[str]] = None) -> int:
+    p = build_parser()
+    args = p.parse_args(argv)
+    output_of(PROG, args)
+    if not args.output:
+        p.error("give --output FILE (.parquet, .csv, .jsonl or .json)")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    args = build_parser().parse_args(argv)
+    return guard(PROG, lambda: _run(args))
+
+
+def check_args(args: argparse.Namespace) -> None:
+    """Everything a user can get wrong, checked before Ray starts."""
+    import os
+
+    from distlm.errors import UserError
+    from distlm.predict.results import OUTPUT_FORMATS
+
+    require_path(args.checkpoint, "checkpoint", "give a checkpoint_* folder of a run or its state.pt")
+    for src in args.inputs:
+        require_path(src, "input", "give image files, folders, videos or s3:// prefixes")
+    if os.path.splitext(args.output)[1].lower() not in OUTPUT_FORMATS:
+        raise UserError(f"--output {args.output!r}: unknown format; end it in {', '.join(OUTPUT_FORMATS)}")
+    if args.every < 1:
+        raise UserError(f"--every {args.every}: must be >= 1 (1 keeps every frame)")
+
+
+def _run(args: argparse.Namespace) -> int:
+    check_args(args)
+    from distlm.errors import UserError
     from distlm.predict.bundle import load_bundle
     from distlm.predict.inputs import expand_inputs
     from distlm.predict.results import errors_path, rows_table, write_table
-    from distlm.train.checkpoint import CheckpointError
 
-    try:
-        load_bundle(args.checkpoint, args.detector)  # refuse a foreign file before starting Ray
-    except CheckpointError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    if not args.out.lower().endswith((".parquet", ".csv", ".jsonl", ".json")):
-        print(f"error: {args.out}: use .parquet, .csv or .jsonl", file=sys.stderr)
-        return 2
+    load_bundle(args.checkpoint, args.detector)  # a foreign file or an unknown detector: before Ray starts
     storage = {"endpoint_url": args.endpoint_url} if args.endpoint_url else {}
     items = expand_inputs(args.inputs, storage)
+    if not items:
+        raise UserError(f"{' '.join(args.inputs)}: no images or videos found (check the path and the extensions)")
     log.info("predict: %d inputs", len(items))
     from distlm.predict.pipeline import run_pipeline
     from distlm.prepare.ray_run import ray_session
 
-    from distlm.predict.resources import ResourceError
-
     with ray_session(args.address, args.num_cpus):
-        try:
-            res = run_pipeline(args.checkpoint, items, detector=args.detector, face_actors=args.face_actors,
-                               model_actors=args.model_actors, cpus_per_actor=args.cpus_per_actor,
-                               model_cpus=args.model_cpus, gpus_per_model_actor=args.gpus,
-                               cluster_cpus=args.cluster_cpus,
-                               batch_size=args.batch_size, threshold=args.threshold, every=args.every,
-                               storage=storage, items_per_task=args.items_per_task)
-        except ResourceError as err:
-            print(f"error: {err}", file=sys.stderr)
-            return 2
-    write_table(res.to_table(), args.out)
+        res = run_pipeline(args.checkpoint, items, detector=args.detector, face_actors=args.face_actors,
+                           model_actors=args.model_actors, cpus_per_actor=args.cpus_per_actor,
+                           model_cpus=args.model_cpus, gpus_per_model_actor=args.gpus,
+                           cluster_cpus=args.cluster_cpus,
+                           batch_size=args.batch_size, threshold=args.threshold, every=args.every,
+                           storage=storage, items_per_task=args.items_per_task)
+    write_table(res.to_table(), args.output)
     skipped = res.errors + [{**n, "reason": "no_face", "detail": "no face found"} for n in res.no_face]
-    err_file = write_table(rows_table(skipped, ["source", "frame", "reason", "detail"]), errors_path(args.out))
+    err_file = write_table(rows_table(skipped, ["source", "frame", "reason", "detail"]), errors_path(args.output))
     if args.annotate:
         from distlm.predict.annotate import annotate
 
         annotate(res, args.annotate, args.every, storage)
-    print(json.dumps({"out": args.out, "errors": err_file, **dict(res.counts)}))
+    print(json.dumps({"out": args.output, "errors": err_file, **dict(res.counts)}))
     print(f"predict: {res.summary()}", file=sys.stderr)
     for e in res.errors:
         print(f"  unreadable: {e['source']}: {e['reason']}", file=sys.stderr)

@@ -11,6 +11,7 @@ import numpy as np
 
 from distlm.data.fs import atomic_local
 from distlm.images import DecodeError, decode_image, read_bytes
+from distlm.predict.defaults import FRAME_STEP
 from distlm.predict.inputs import VIDEO, kind_of, video_frames
 
 
@@ -49,7 +50,7 @@ def _imwrite(path: str, bgr: np.ndarray) -> None:
             raise OSError(f"{path}: could not write the annotated image")
 
 
-def annotate(rows: Sequence[Mapping[str, Any]], out_dir: str, every: int = 1,
+def annotate(rows: Sequence[Mapping[str, Any]], out_dir: str, every: int = FRAME_STEP,
              storage: Optional[Mapping[str, Any]] = None) -> List[str]:
     """Write one annotated JPEG per image (and per sampled video frame with faces) to ``out_dir``."""
     os.makedirs(out_dir, exist_ok=True)

@@ -22,11 +22,13 @@ import numpy as np
 from distlm.faces import CropOptions
 from distlm.images import DecodeError, decode_image, read_bytes
 from distlm.predict.bundle import load_bundle
+from distlm.predict.defaults import FRAME_STEP
 from distlm.predict.faces import FaceFinder
 from distlm.predict.inputs import VIDEO, Item, video_frames
 from distlm.predict.resources import model_actor_cpus, plan_cpus
 from distlm.predict.results import FACE_COLUMNS, NO_FACE, Predictions
-from distlm.predict.scoring import Scorer, score_names
+from distlm.predict.scoring import DEFAULT_THRESHOLD, Scorer, score_names
+from distlm.telemetry.progress import Progress
 
 log = logging.getLogger("distlm.predict")
 OK, UNREADABLE = "ok", "unreadable"
@@ -40,7 +42,7 @@ class FaceStage:
     ``unreadable`` row (``reason``, ``detail``); their ``crop`` is zeros.
     """
 
-    def __init__(self, crop: Mapping[str, Any], channels: int, every: int = 1,
+    def __init__(self, crop: Mapping[str, Any], channels: int, every: int = FRAME_STEP,
                  storage: Optional[Mapping[str, Any]] = None, num_threads: Optional[int] = None) -> None:
         self.finder = FaceFinder(CropOptions(**dict(crop)), channels, num_threads)
         self.every, self.storage = every, dict(storage or {})
@@ -114,7 +116,7 @@ def run_pipeline(checkpoint: str, items: Sequence[Item], *, detector: Optional[s
                  face_actors: int = 1, model_actors: int = 1, cpus_per_actor: float = 1.0,
                  model_cpus: Optional[float] = None, cluster_cpus: Optional[float] = None,
                  gpus_per_model_actor: float = 0.0, device: Optional[str] = None, batch_size: int = 64,
-                 threshold: float = 0.5, every: int = 1, storage: Optional[Mapping[str, Any]] = None,
+                 threshold: float = DEFAULT_THRESHOLD, every: int = FRAME_STEP, storage: Optional[Mapping[str, Any]] = None,
                  items_per_task: int = 4, log_every_s: float = 10.0) -> Predictions:
     """Predict on ``items`` with Ray Data (Ray must be initialised); rows in input order.
 
@@ -155,13 +157,19 @@ def run_pipeline(checkpoint: str, items: Sequence[Item], *, detector: Optional[s
         num_cpus=m_cpus, num_gpus=gpus_per_model_actor)
     rows: List[Dict[str, Any]] = []
     start = last = time.monotonic()
+    progress, seen, failed = Progress("predict", len(items), "inputs"), set(), 0
     for batch in ds.iter_batches(batch_size=None, batch_format="numpy"):
         keys = list(batch)
         for i in range(len(batch["order"])):
             rows.append({k: batch[k][i] for k in keys})
+        seen.update(int(o) for o in batch["order"])
+        failed += int((batch["outcome"] == UNREADABLE).sum())
+        progress.update(len(seen), failures=failed, rows=len(rows))
         if time.monotonic() - last >= log_every_s:
             last = time.monotonic()
-            log.info("predict: %d rows after %.0f s", len(rows), last - start)
+            progress.close()
+            log.info("%s", progress.line())
+    progress.close()
     rows.sort(key=lambda r: (int(r["order"]), int(r["frame"]), int(r["face"])))
     frames = set()
     for r in rows:

@@ -8,6 +8,7 @@ import numpy as np
 
 from distlm.images import DecodeError, decode_image, read_bytes
 from distlm.predict.bundle import Bundle, load_bundle
+from distlm.predict.defaults import FRAME_STEP
 from distlm.predict.faces import Face, FaceFinder, to_rgb
 from distlm.predict.inputs import VIDEO, kind_of, video_frames
 from distlm.predict.results import FACE_COLUMNS, Predictions
@@ -57,7 +58,7 @@ class Predictor:
     """
 
     def __init__(self, checkpoint: str, device: Optional[str] = None, detector: Optional[str] = None,
-                 batch_size: int = 64, threshold: float = DEFAULT_THRESHOLD, every: int = 1,
+                 batch_size: int = 64, threshold: float = DEFAULT_THRESHOLD, every: int = FRAME_STEP,
                  storage: Optional[Mapping[str, Any]] = None, num_threads: Optional[int] = None) -> None:
         self.bundle: Bundle = load_bundle(checkpoint, detector)
         self.scorer = Scorer(self.bundle, device, batch_size, threshold)

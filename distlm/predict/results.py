@@ -15,6 +15,7 @@ from typing import Any, Dict, Iterable, List, Optional
 import pyarrow as pa
 
 from distlm.data.fs import atomic_local
+from distlm.errors import UserError
 
 FACE_COLUMNS = ("source", "frame", "face", "x", "y", "w", "h", "det_score")
 ERROR_COLUMNS = ("source", "frame", "reason", "detail")
@@ -57,11 +58,15 @@ def rows_table(rows: List[Dict[str, Any]], columns: List[str]) -> pa.Table:
     return pa.table({c: [r.get(c) for r in rows] for c in columns})
 
 
+OUTPUT_FORMATS = (".parquet", ".csv", ".jsonl", ".json")
+
+
 def write_table(table: pa.Table, path: str) -> str:
-    """Write by extension: ``.parquet``, ``.csv`` or ``.jsonl`` / ``.json``."""
+    """Write by extension: ``.parquet``, ``.csv``, ``.jsonl`` (a JSON object per line) or
+    ``.json`` (one JSON array of objects)."""
     ext = os.path.splitext(path)[1].lower()
-    if ext not in (".parquet", ".csv", ".jsonl", ".json"):
-        raise ValueError(f"{path}: unknown output format {ext!r}; use .parquet, .csv or .jsonl")
+    if ext not in OUTPUT_FORMATS:
+        raise UserError(f"{path}: unknown output format {ext!r}; use {', '.join(OUTPUT_FORMATS)}")
     with atomic_local(path) as tmp:  # a kill mid-write leaves no partial file under ``path``
         if ext == ".parquet":
             import pyarrow.parquet as pq
@@ -71,7 +76,10 @@ def write_table(table: pa.Table, path: str) -> str:
             import pyarrow.csv as pacsv
 
             pacsv.write_csv(table, tmp)
-        else:
+        elif ext == ".json":  # one JSON array
+            with open(tmp, "w") as fh:
+                json.dump(table.to_pylist(), fh)
+        else:  # JSON lines
             with open(tmp, "w") as fh:
                 for row in table.to_pylist():
                     fh.write(json.dumps(row) + "\n")

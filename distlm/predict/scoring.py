@@ -7,10 +7,11 @@ import numpy as np
 import torch
 
 from distlm.predict.bundle import Bundle
+from distlm.predict.defaults import AU_THRESHOLD
 from distlm.train.evaluate import predict_batch
 
 #: AU scores at or above this are ``on`` (sigmoid heads: probability 0.5).
-DEFAULT_THRESHOLD = 0.5
+DEFAULT_THRESHOLD = AU_THRESHOLD
 
 
 class Scorer:

@@ -1,11 +1,13 @@
-"""Command line: ``python -m distlm.prepare JOB.yaml --output DST`` or
-``python -m distlm.prepare --input SRC --output DST [--detector mtcnn] [--size 227] ...``.
+"""``python -m distlm.prepare JOB.yaml -o DST [--set KEY=VALUE ...]`` or
+``python -m distlm.prepare --input SRC -o DST [--detector mtcnn] [--size 227] ...``.
 
 Job mode also writes ``DST/job.yaml``: the resolved job (overrides included) with each
 source pointing at its crops, so ``python -m distlm.train DST/job.yaml`` trains on them.
 
 Exit status 0 when every input is accounted for in the manifest (some may be
-``no_face``/``unreadable``), 2 on bad arguments or an incompatible output.
+``no_face``/``unreadable``), 2 on a mistake in the command line (one line on stderr):
+a missing path, an unknown detector or order, a bad job key, an input without
+images, an incompatible earlier output.
 """
 from __future__ import annotations
 
@@ -15,22 +17,25 @@ import logging
 import sys
 from typing import List, Optional
 
-from distlm.faces.registry import CHOOSERS, DETECTORS
-from distlm.prepare.order import ORDERS
+from distlm.cli.errors import guard, require_path
+from distlm.cli.grammar import add_output, add_overrides, add_ray, add_s3, output_of, parser
+
+PROG = "distlm.prepare"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m distlm.prepare", description=__doc__.split("\n\n")[0])
+    p = parser(PROG, __doc__)
     p.add_argument("job", nargs="?", help="job spec YAML: prepares its data.labelled/unlabelled/test sources")
     p.add_argument("--input", help="folder or s3:// prefix of images (unlabelled tree)")
     p.add_argument("--format", default=None, help="reader for --input (default: images); see distlm.data")
-    p.add_argument("--output", help="output folder or s3:// prefix (job mode: one sub-folder per source)")
-    p.add_argument("--detector", default="mtcnn", choices=DETECTORS.list(), help="face detector (default mtcnn)")
+    add_output(p, "output folder or s3:// prefix (job mode: one sub-folder per source)")
+    add_overrides(p)
+    p.add_argument("--detector", default="mtcnn", help="face detector: mtcnn (default), haar, none")
     p.add_argument("--size", type=int, default=227, help="side of the square crops in pixels (default 227)")
     p.add_argument("--margin", type=float, default=0.1,
                    help="crop side = max(w, h) * (1 + 2 * margin) around the box centre (default 0.1)")
-    p.add_argument("--choose", default="largest", choices=CHOOSERS.list(),
-                   help="which face to keep when there are several (default largest)")
+    p.add_argument("--choose", default="largest",
+                   help="which face to keep when there are several: largest (default), most_confident")
     p.add_argument("--align", action="store_true", help="level the eyes (MTCNN landmarks)")
     p.add_argument("--max-side", type=int, default=1024, help="downscale larger images for detection")
     p.add_argument("--detect-batch", type=int, default=8, help="images per detector call (default 8)")
@@ -38,21 +43,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cpus-per-actor", type=float, default=1.0, help="CPUs reserved per actor (default 1)")
     p.add_argument("--shard-size", type=int, default=256,
                    help="inputs per Parquet shard, fixed for the life of an output (default 256)")
-    p.add_argument("--order", default="mixed", choices=ORDERS.list(),
+    p.add_argument("--order", default="mixed",
                    help="spread of the inputs over the shards: mixed (hash of the id) or id")
     p.add_argument("--max-pixels", type=int, default=None,
                    help="decompression-bomb cap per image (default 100,000,000)")
     p.add_argument("--alpha", default="black", choices=["black", "white", "drop"],
                    help="transparent images: composite on black or white, or drop the alpha channel")
-    p.add_argument("--address", default=None, help="Ray address; 'local' forces a new local instance")
-    p.add_argument("--num-cpus", type=int, default=None, help="CPUs of a new local Ray instance")
+    add_ray(p)
     p.add_argument("--metrics-port", type=int, default=None, help="Prometheus port (0 off, -1 any free)")
     p.add_argument("--metrics-linger", type=float, default=0.0, metavar="SECONDS",
                    help="keep serving the metrics after the run, up to SECONDS (SIGTERM ends it; default 0)")
-    p.add_argument("--endpoint-url", default=None, help="S3 endpoint (e.g. http://127.0.0.1:9000)")
+    add_s3(p)
     p.add_argument("--log-every", type=float, default=10.0, help="seconds between progress lines")
     p.add_argument("--overwrite", action="store_true", help="replace an incompatible previous run")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="job spec override")
     return p
 
 
@@ -69,33 +72,50 @@ def _options(args: argparse.Namespace, storage: dict, size: Optional[int] = None
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    args = build_parser().parse_args(argv)
+    p = build_parser()
+    args = p.parse_args(argv)
+    output_of(PROG, args)
+    if bool(args.job) == bool(args.input) or not args.output:
+        p.error("give either JOB.yaml or --input SRC, and --output DST")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    return guard(PROG, lambda: _run(args), also=(ValueError, KeyError))  # readers name the file and line
+
+
+def check_names(args: argparse.Namespace) -> None:
+    """Unknown detector, chooser or order: one line naming the known ones (before any work)."""
+    from distlm.faces.registry import CHOOSERS, DETECTORS
+    from distlm.prepare.order import ORDERS
+
+    DETECTORS.get(args.detector)
+    CHOOSERS.get(args.choose)
+    ORDERS.get(args.order)
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.job:
+        require_path(args.job, "job spec", "give a job YAML file")
+    else:
+        require_path(args.input, "--input", "give a folder of images or an s3:// prefix")
+    check_names(args)
     from distlm.prepare.runner import prepare
 
-    if bool(args.job) == bool(args.input) or not args.output:
-        build_parser().error("give either JOB.yaml or --input, and --output")
     storage = {"endpoint_url": args.endpoint_url} if args.endpoint_url else {}
-    try:
-        if args.input:
-            source = {"format": args.format, "path": args.input} if args.format else args.input
-            summary = prepare(source, args.output, **_options(args, storage))
-            print(json.dumps(summary, indent=2))
-            return 0
-        from distlm.prepare.job import job_sources, role_output, write_prepared_job
-
-        sources, job_storage, spec = job_sources(args.job, args.set)
-        storage = {**job_storage, **storage}
-        for role, source in sources:
-            dst = role_output(args.output, role, storage)
-            summary = prepare(source, dst, **_options(args, storage, size=spec.data.image_size))
-            print(json.dumps({role: summary}, indent=2))
-        job = write_prepared_job(spec, args.output, [role for role, _ in sources], storage)
-        print(f"the job on its crops: {job}\n  python -m distlm.train {job}", file=sys.stderr)
+    if args.input:
+        source = {"format": args.format, "path": args.input} if args.format else args.input
+        summary = prepare(source, args.output, **_options(args, storage))
+        print(json.dumps(summary, indent=2))
         return 0
-    except (ValueError, KeyError, FileNotFoundError, NotADirectoryError) as err:
-        print(f"prepare: error: {err}", file=sys.stderr)
-        return 2
+    from distlm.prepare.job import job_sources, role_output, write_prepared_job
+
+    sources, job_storage, spec = job_sources(args.job, args.overrides)
+    storage = {**job_storage, **storage}
+    for role, source in sources:
+        dst = role_output(args.output, role, storage)
+        summary = prepare(source, dst, **_options(args, storage, size=spec.data.image_size))
+        print(json.dumps({role: summary}, indent=2))
+    job = write_prepared_job(spec, args.output, [role for role, _ in sources], storage)
+    print(f"the job on its crops: {job}\n  python -m distlm.train {job}", file=sys.stderr)
+    return 0
 
 
 if __name__ == "__main__":

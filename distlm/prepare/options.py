@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Dict, Optional
 
+from distlm.errors import UserError
 from distlm.faces.options import CropOptions
 from distlm.images.decode import ALPHA_MODES, DEFAULT_MAX_PIXELS
 from distlm.prepare.order import ORDERS
@@ -52,11 +53,11 @@ class PrepareOptions:
 
     def __post_init__(self) -> None:
         if self.shard_size < 1:
-            raise ValueError(f"shard_size must be >= 1, got {self.shard_size}")
+            raise UserError(f"shard_size must be >= 1, got {self.shard_size}")
         if self.actors < 1:
-            raise ValueError(f"actors must be >= 1, got {self.actors}")
+            raise UserError(f"actors must be >= 1, got {self.actors}")
         if self.alpha not in ALPHA_MODES:
-            raise ValueError(f"alpha must be one of {sorted(ALPHA_MODES)}, got {self.alpha!r}")
+            raise UserError(f"alpha must be one of {sorted(ALPHA_MODES)}, got {self.alpha!r}")
         ORDERS.get(self.order)  # an unknown order raises with the known ones
 
     def fingerprint(self) -> Dict[str, Any]:

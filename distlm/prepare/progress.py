@@ -1,4 +1,6 @@
-"""A periodic progress log line plus the Prometheus metrics (no tqdm)."""
+"""prepare's progress: a log line every ``every_s`` seconds (done/total, failures, rate,
+ETA; :class:`distlm.telemetry.progress.Progress`), a live bar on a terminal, and the
+Prometheus metrics."""
 from __future__ import annotations
 
 import logging
@@ -6,6 +8,7 @@ import time
 from typing import Any, Dict, Optional
 
 from distlm.telemetry.pipeline import PrepareMetrics
+from distlm.telemetry.progress import Progress as ProgressLine
 
 log = logging.getLogger("distlm.prepare")
 
@@ -22,6 +25,7 @@ class Progress:
         self.every_s = every_s
         self.start = self.last = time.monotonic()
         self.counts: Dict[str, int] = {}
+        self.line = ProgressLine("prepare", inputs, "images", start_done=done_inputs)
         if metrics is not None:
             metrics.inputs.set(inputs)
             metrics.slices_total.set(slices)
@@ -36,6 +40,9 @@ class Progress:
         if self.metrics is not None:
             self.metrics.record_slice(counts["outcomes"], counts["reasons"], counts["faces_found"])
             self.metrics.rate.set(self.rate())
+        self.line.update(self.done_inputs, failures=self.counts.get("unreadable", 0),
+                         slice=f"{self.done_slices}/{self.slices}",
+                         **{k: v for k, v in sorted(self.counts.items()) if k not in ("ok", "unreadable")})
         now = time.monotonic()
         if now - self.last >= self.every_s:
             self.last = now
@@ -46,7 +53,5 @@ class Progress:
         return self.new_inputs / elapsed if elapsed > 0 else 0.0
 
     def log(self) -> None:
-        pct = 100.0 * self.done_inputs / max(1, self.inputs)
-        outcomes = " ".join(f"{k}={v}" for k, v in sorted(self.counts.items()))
-        log.info("prepare: %d/%d images (%.1f%%), slice %d/%d, %.1f images/s %s",
-                 self.done_inputs, self.inputs, pct, self.done_slices, self.slices, self.rate(), outcomes)
+        self.line.close()
+        log.info("%s", self.line.line())

@@ -7,6 +7,7 @@ from typing import Any, Dict, List, Optional
 
 import pyarrow as pa
 
+from distlm.errors import UserError
 from distlm.prepare.index import Source, load_index
 from distlm.prepare.layout import (MANIFEST_DIR, STATE_FILE, SUMMARY_FILE, Output, manifest_name,
                                    shard_name)
@@ -32,7 +33,7 @@ def _check_state(out: Output, state: Dict[str, Any], overwrite: bool) -> None:
     if old is not None and old != state:
         differs = sorted(k for k in set(old) | set(state) if old.get(k) != state.get(k))
         if not overwrite:
-            raise ValueError(
+            raise UserError(
                 f"{out.uri}: holds a prepare run with different {', '.join(differs)}; "
                 "pass overwrite=True (--overwrite) or choose another output")
         log.warning("prepare: %s differs in %s: deleting the previous run", out.uri, differs)
@@ -96,6 +97,10 @@ def prepare(input: Source, output: str, *, options: Optional[PrepareOptions] = N
         raise TypeError("pass either options= or keyword options, not both")
     opts = options or PrepareOptions.from_kwargs(**kwargs)
     index = load_index(input, opts.storage)
+    if index.num_rows == 0:
+        where = input if not isinstance(input, pa.Table) else "the index table"
+        raise UserError(f"{where}: no images to prepare (an empty folder or prefix, or none with an image "
+                        f"extension; check the path and --format)")
     metadata = dict(index.schema.metadata or {})
     metadata[b"distlm.prepare"] = json.dumps(opts.fingerprint(), sort_keys=True).encode()
     index = sort_index(index.replace_schema_metadata(None), str(input) if not isinstance(input, pa.Table) else "index")

@@ -19,7 +19,7 @@ import sys
 from typing import List, Optional
 
 from distlm.cli.errors import guard
-from distlm.cli.grammar import add_output, add_overrides, legacy_overrides, parser
+from distlm.cli.grammar import add_output, add_overrides, legacy_overrides, output_of, parser
 
 PROG = "distlm.train"
 
@@ -34,6 +34,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     ap.add_argument("--address", help="Ray address (default: RAY_ADDRESS, else a local Ray)")
     ap.add_argument("--print-spec", action="store_true", help="print the resolved spec and exit")
     args = ap.parse_args(argv)
+    output_of(PROG, args)
     args.overrides = legacy_overrides(PROG, args.legacy) + args.overrides
     if args.output:
         args.overrides.append(f"run.storage_path={args.output}")

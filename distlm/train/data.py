@@ -66,6 +66,14 @@ def check_sources(spec) -> None:
             f"job {spec.name!r}: {listed} index image files; the trainer reads face crops. "
             f"Run `python -m distlm.prepare JOB.yaml --output DST`, then train `DST/job.yaml` (the job "
             f"with each of them at `{{format: parquet, path: DST/<side>}}`; see docs/prepare.md)")
+    for side, src in sources(spec):
+        if src.format in CROP_FORMATS and "://" not in src.path:
+            import glob
+            import os
+
+            if next(glob.iglob(os.path.join(src.path, "**", "*.parquet"), recursive=True), None) is None:
+                raise UserError(f"job {spec.name!r}: data.{side}: no Parquet shards under {src.path!r} "
+                                f"(an empty or missing folder; run `python -m distlm.prepare JOB.yaml -o DST`)")
 
 
 def split_for(side: str, present: Iterable[Optional[str]]) -> Optional[str]:

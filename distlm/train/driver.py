@@ -169,4 +169,16 @@ def run(spec, resume: Optional[str] = None, address: Optional[str] = None):
     clear_stopped(spec)
     path = save_resolved_spec(spec)
     log.info("resolved spec saved to %s", path)
-    return build_trainer(spec, resume).fit()
+    import threading
+
+    from distlm.train.progress import watch
+
+    trainer = build_trainer(spec, resume)
+    stop = threading.Event()
+    bar = watch(spec, stop)  # a live bar when this driver runs on a terminal
+    try:
+        return trainer.fit()
+    finally:
+        stop.set()
+        if bar is not None:
+            bar.join(timeout=5)

@@ -27,6 +27,7 @@ from distlm.train.evaluate import evaluate, unwrap
 from distlm.train.objective import Objective, uses_unlabelled
 from distlm.train.optim import build_optimizer, build_scheduler
 from distlm.train.parallel import wrap_model
+from distlm.train.progress import TrainProgress
 from distlm.train.run_folder import write_stopped
 from distlm.train.step_metrics import StepMetrics
 from distlm.models.ema import EMAWeights
@@ -155,6 +156,9 @@ class Worker:
         self.averaged = None if wa is None else EMAWeights(self.model, wa)
         self.epoch, self.step = 0, 0
         self.metrics = StepMetrics(spec.telemetry.log_every, spec.train.log_every)
+        self.window_images = 0
+        self.progress: Optional[TrainProgress] = None
+        self.write_progress = False  # progress.json beside the checkpoints (the Ray and torchrun entry points)
         self.history: Dict[str, list] = {"step": [], "loss": [], "loss_supervised": [], "loss_aux": [],
                                          "lambda2": [], "centroid_drift": [], "eval_step": [], "eval": []}
 
@@ -271,6 +275,7 @@ class Worker:
         if window.first_bad_step is not None:
             raise self._non_finite(window)
         self.record(window.rows)
+        self.window_images = window.images * self.world
         last = window.rows[-1]
         telemetry.window(step=self.step, epoch=self.epoch, images=window.images * self.world, seconds=seconds,
                          waits=window.waits, last=last, hist=window.hist)
@@ -300,18 +305,25 @@ class Worker:
             write_budget(self.spec, self.budget)
 
     def run_epoch(self, telemetry: TrainerTelemetry) -> float:
+        if self.progress is None and self.rank == 0:
+            self.progress = TrainProgress(self.spec, self.total_steps, self.step, write=self.write_progress)
         seed_everything(self.spec.seed, self.rank, self.epoch)
         t_epoch = t_prev = t_window = time.perf_counter()
         for batch in self.loader.epoch(self.epoch):
             self.take_step(batch, wait=time.perf_counter() - t_prev)
             if self.metrics.due(self.step):
-                last = self.read_metrics(telemetry, time.perf_counter() - t_window)
+                seconds = time.perf_counter() - t_window
+                last = self.read_metrics(telemetry, seconds)
                 t_window = time.perf_counter()
-                if self.rank == 0 and self.step % max(self.spec.train.log_every, 1) == 0:
-                    log.info("epoch %d step %d %s", self.epoch, self.step,
-                             " ".join(f"{k}={v:.4g}" for k, v in last.items() if k != "step"))
+                if self.progress is not None and last is not None:
+                    self.progress.window(self.step, self.epoch, last, self.window_images, seconds,
+                                         log_line=self.step % max(self.spec.train.log_every, 1) == 0)
             t_prev = time.perf_counter()
-        self.read_metrics(telemetry, time.perf_counter() - t_window)  # before any checkpoint of this epoch
+        seconds = time.perf_counter() - t_window
+        last = self.read_metrics(telemetry, seconds)  # before any checkpoint of this epoch
+        if self.progress is not None and last is not None:
+            self.progress.window(self.step, self.epoch, last, self.window_images, seconds,
+                                 log_line=self.step % max(self.spec.train.log_every, 1) == 0)
         self.objective.end_epoch()
         self.scheduler.step()
         self.epoch += 1
@@ -343,6 +355,7 @@ def train_loop_per_worker(config: Dict[str, Any]) -> None:
     rank, world = ctx.get_world_rank(), ctx.get_world_size()
     norm = NormStats(**config["norm"]) if config.get("norm") else None
     w = Worker(spec, rank, world, ray.train.torch.get_device(), norm, labelled_rows=config.get("labelled_rows"))
+    w.write_progress = True
     w.announce_budget()
     w.model = wrap_model(w.model, w.device, world)
     checkpoint = ray.train.get_checkpoint()

@@ -96,6 +96,7 @@ def train(spec, resume: Optional[str] = None) -> dict:
         # through NCCL on CUDA tensors as they do with many GPUs
         dist.init_process_group(process_group_backend(device.type == "cuda"))
     w = Worker(spec, rank, world, device, kind="memory")
+    w.write_progress = True
     w.announce_budget()
     w.model = wrap_model(w.model, w.device, world)
     folder = run_dir(spec)

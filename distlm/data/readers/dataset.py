@@ -7,6 +7,7 @@ from typing import Any, Mapping, Sequence, Union
 import pyarrow as pa
 
 from distlm.data.readers.base import Reader, create_reader
+from distlm.errors import UserError
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +21,7 @@ def _reader(spec: SourceSpec) -> Reader:
     try:
         fmt, path = opts.pop("format"), opts.pop("path")
     except KeyError as err:
-        raise ValueError(f"source spec {dict(spec)!r} lacks {err.args[0]!r}") from None
+        raise UserError(f"source spec {dict(spec)!r} lacks {err.args[0]!r}") from None
     return create_reader(fmt, path, **opts)
 
 
