@@ -93,9 +93,32 @@ def join(address: str) -> Any:
 _STARTED_HERE = False
 
 
+RAY_TESTED = (2, 60)  # the minor release the code is tested with (pyproject pins it)
+
+
+def check_ray_version(version: Optional[str] = None) -> None:
+    """Raise :class:`UserError` when the installed Ray is older than the tested minor
+    release (its Train and Data APIs differ); a newer one is logged, not refused."""
+    from distlm.errors import UserError
+
+    if version is None:
+        import ray
+
+        version = ray.__version__
+    parts = tuple(int(p) for p in version.split(".")[:2] if p.isdigit())
+    want = ".".join(map(str, RAY_TESTED))
+    if parts < RAY_TESTED:
+        raise UserError(f"Ray {version} is installed; distlm needs Ray {want}.x "
+                        f"(pip install 'ray[default,train,data]=={want}.*')")
+    if parts[:2] != RAY_TESTED:
+        log.warning("Ray %s is newer than the tested %s.x; if a Ray API fails, install ray==%s.*", version, want, want)
+
+
 def start_local(**kwargs: Any) -> Any:
     """``ray.init(address="local", **kwargs)`` with every Ray process on 127.0.0.1."""
     import ray
+
+    check_ray_version(ray.__version__)
 
     global _STARTED_HERE
     with _loopback_node():
@@ -115,6 +138,7 @@ def connect_or_start(address: Optional[str] = None, **local: Any) -> Any:
     or one made with ``ray start`` on this machine) if there is one, else
     :func:`start_local` with ``local`` (``num_cpus``, ...); ``"local"``: always
     :func:`start_local`."""
+    check_ray_version()
     if address == "local":
         return start_local(**local)
     if address:

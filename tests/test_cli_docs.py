@@ -17,7 +17,10 @@ def _parsers():
 def test_docs_page_names_every_option(doc):
     text = (ROOT / doc).read_text()
     parser = _parsers()[doc]
-    options = [o for a in parser._actions for o in a.option_strings if o.startswith("--") and o != "--help"]
+    import argparse
+
+    options = [o for a in parser._actions for o in a.option_strings
+               if o.startswith("--") and o != "--help" and a.help is not argparse.SUPPRESS]  # not the old spellings
     assert len(options) > 5
     missing = [o for o in options if not any(f"{o}{end}" in text for end in " `]=\n")]
     assert not missing, f"{doc} does not mention {missing}"

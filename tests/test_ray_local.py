@@ -82,3 +82,15 @@ def test_a_loopback_cluster_is_joined_as_loopback(calls, monkeypatch):
 def test_auto_address_reads_ray_address(monkeypatch):
     monkeypatch.setenv("RAY_ADDRESS", "127.0.0.1:7000")
     assert ray_local._auto_address() == "127.0.0.1:7000"
+
+
+def test_an_older_ray_is_refused_in_one_line_and_a_newer_one_warned(caplog):
+    from distlm.errors import UserError
+    from distlm.ray_local import check_ray_version
+
+    with pytest.raises(UserError, match=r"Ray 2.40.0 is installed; distlm needs Ray 2.60.x \(pip install"):
+        check_ray_version("2.40.0")
+    check_ray_version("2.60.3")
+    assert not caplog.records
+    check_ray_version("2.61.0")
+    assert "newer than the tested 2.60.x" in caplog.text

@@ -16,7 +16,13 @@ from distlm.data.fs import atomic_local
 
 
 def _plt():
-    import matplotlib
+    try:
+        import matplotlib
+    except ImportError:
+        from distlm.errors import UserError
+
+        raise UserError("evaluate's figures need matplotlib: pip install 'matplotlib>=3.7' "
+                        "(a runtime dependency of distlm; reinstall distlm to get it)") from None
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

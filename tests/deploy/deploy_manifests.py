@@ -202,10 +202,10 @@ def container_resources(template: Doc) -> Tuple[Dict[str, Any], Dict[str, Any]]:
 
 
 def parse_entrypoint(entrypoint: str) -> Tuple[str, str, List[str], Dict[str, str]]:
-    """``python -m MODULE JOB.yaml [key=value | --set key=value | --flag value] ...``.
+    """``python -m MODULE JOB.yaml [--set key=value | --flag value] ...``.
 
-    Returns (module, job path, overrides, other flags): the trainer takes overrides as
-    bare ``key=value`` words, ``distlm.prepare`` as ``--set key=value``.
+    Returns (module, job path, overrides, other flags). Every command takes overrides as
+    ``--set key=value``; a bare word (the older positional spelling) is refused here.
     """
     argv = shlex.split(entrypoint)
     if len(argv) < 4 or argv[:2] != ["python", "-m"] or argv[3].startswith("-"):
@@ -222,7 +222,7 @@ def parse_entrypoint(entrypoint: str) -> Tuple[str, str, List[str], Dict[str, st
             else:
                 flags[word] = value
         else:
-            overrides.append(word)
+            raise ValueError(f"entrypoint argument {word!r} is not a flag (overrides are --set key=value)")
     bad = [o for o in overrides if "=" not in o]
     if bad:
         raise ValueError(f"entrypoint arguments {bad} are not key=value overrides")

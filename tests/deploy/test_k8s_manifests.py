@@ -162,6 +162,8 @@ def test_entrypoint_parsing() -> None:
         dm.parse_entrypoint("bash -c 'python train.py'")
     with pytest.raises(ValueError):
         dm.parse_entrypoint("python -m distlm.train jobs/x.yaml stray")
+    with pytest.raises(ValueError, match="--set"):
+        dm.parse_entrypoint("python -m distlm.train jobs/x.yaml train.epochs=3")
 
 
 def _gpu(res: Dict[str, Any]) -> float:

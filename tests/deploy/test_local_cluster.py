@@ -103,7 +103,8 @@ def killed_run(cluster, tmp_path_factory) -> Dict[str, object]:
     runs = tmp_path_factory.mktemp("runs")
     run_dir = runs / "local-smoke"
     sub = ray_cli(cluster, "job", "submit", "--no-wait", "--working-dir", str(dm.REPO), "--", "python", "-m",
-                  "distlm.train", "jobs/local-smoke.yaml", f"run.storage_path={runs}", *OVERRIDES,
+                  "distlm.train", "jobs/local-smoke.yaml", "-o", str(runs),
+                  *[w for o in OVERRIDES for w in ("--set", o)],
                   timeout=300)
     found = re.search(r"raysubmit_\w+", sub)
     assert found, sub[-3000:]
