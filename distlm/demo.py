@@ -222,11 +222,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--steps", type=int, default=400, help="Adam steps per method (default 400)")
     ap.add_argument("--seed", type=int, default=0, help="labelled draw and initialisation (default 0)")
     ap.add_argument("--workers", type=int, default=2, help="Ray Train workers (default 2)")
-    ap.add_argument("-o", "--output", default="demo-out", help="folder for the figures and table (default demo-out)")
+    ap.add_argument("-o", "--output", default=None, help="folder for the figures and table (default demo-out)")
     ap.add_argument("--out", dest="output_legacy", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     output_of("distlm.demo", args)
-    args.out = args.output
+    args.out = args.output or "demo-out"
     import ray
 
     from distlm.evaluate import plots
