@@ -121,6 +121,7 @@ def run_in_process(spec, eval_subset: int = 2000, n_embed: int = 0,
     (:mod:`distlm.train.snapshot`); ``log(line)`` is told when a run continues from one."""
     from distlm.telemetry.trainer import TrainerTelemetry
     from distlm.train.data import test_batches, with_test_head
+    from distlm.train.epochs import train_epochs
     from distlm.train.evaluate import evaluate
     from distlm.train.loop import Worker
     from distlm.train.snapshot import resume_snapshot, save_snapshot
@@ -131,17 +132,28 @@ def run_in_process(spec, eval_subset: int = 2000, n_embed: int = 0,
     if w.step and log is not None:
         log(f"continuing from the snapshot in {state_dir} at step {w.step}/{w.total_steps}")
     sub = with_test_head(w.memory, eval_subset)
-    off = TrainerTelemetry(False)
-    train_s, wall_before = done.get("train_s", 0.0), done.get("wall_s", 0.0)
-    while w.epoch < spec.train.epochs:
-        train_s += w.run_epoch(off)
-        if w.epoch % spec.train.eval_every == 0 and w.epoch < spec.train.epochs:
-            w.history["eval_step"].append(w.step)
-            w.history["eval"].append(evaluate(w.eval_model, test_batches(sub, 0, 1), spec, w.norm, w.device))
-            if state_dir:
-                save_snapshot(w, state_dir, {"train_s": train_s, "wall_s": wall_before + time.perf_counter() - t0})
-            if progress is not None:
-                progress(w.step, w.total_steps, _metrics(w.history["eval"][-1]))
+    clock = {"train_s": done.get("train_s", 0.0)}
+    wall_before = done.get("wall_s", 0.0)
+
+    def intermediate(worker) -> Optional[Dict[str, Any]]:
+        """On the test subset, except at the last epoch (the whole test set follows)."""
+        if worker.epoch >= spec.train.epochs:
+            return None
+        return evaluate(worker.eval_model, test_batches(sub, 0, 1), spec, worker.norm, worker.device)
+
+    def end_of_epoch(metrics: Dict[str, Any], _checkpoint_due: bool) -> None:
+        clock["train_s"] += metrics["epoch_seconds"]
+        if "test_acc" not in metrics and "test_avg_full" not in metrics:
+            return
+        if state_dir:
+            save_snapshot(w, state_dir, {"train_s": clock["train_s"], "wall_s": wall_before + time.perf_counter() - t0})
+        if progress is not None:
+            progress(w.step, w.total_steps, _metrics(w.history["eval"][-1]))
+
+    error = train_epochs(w, TrainerTelemetry(False), intermediate, end_of_epoch)
+    if error is not None:
+        raise error
+    train_s = clock["train_s"]
     rec: Record = {"train_s": train_s, "steps": w.step}
     _finish(rec, spec, w.eval_model, w.norm, w.memory, _centroid_array(w.objective.centroid_state()), n_embed,
             device=w.device)
