@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from distlm.faces import FaceCropper
-from distlm.faces.ray_cropper import tensor_numpy
+from distlm.data.image_column import decode_column as tensor_numpy
 from distlm.predict.pipeline import FaceStage
 
 skdata = pytest.importorskip("skimage.data")

@@ -5,9 +5,10 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from distlm.data.readers.schema import image_array
+from distlm.data.image_column import decode_column as tensor_numpy
+from distlm.data.image_column import tensor as image_array
 from distlm.faces import UNREADABLE, CropOptions, FaceCropper
-from distlm.faces.ray_cropper import OUTPUT_COLUMNS, tensor_numpy
+from distlm.faces.ray_cropper import OUTPUT_COLUMNS
 from distlm.images import synthetic as syn
 
 skdata = pytest.importorskip("skimage.data")
