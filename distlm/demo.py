@@ -82,7 +82,7 @@ def _finish(record: Record, spec, model, norm, memory, centroids, n_embed: int,
             final: Optional[Dict[str, float]] = None, device: Any = "cpu") -> Record:
     """Final full-test metrics of a trained model (``final`` when the workers already
     computed them) and the first ``n_embed`` test embeddings for the figures."""
-    from distlm.train.data import test_batches, with_test_head
+    from distlm.data.sources import test_batches, with_test_head
     from distlm.train.evaluate import evaluate
 
     ev: Dict[str, Any] = {}
@@ -120,7 +120,7 @@ def run_in_process(spec, eval_subset: int = 2000, n_embed: int = 0,
     the last one, with the same result as an uninterrupted run
     (:mod:`distlm.train.snapshot`); ``log(line)`` is told when a run continues from one."""
     from distlm.telemetry.trainer import TrainerTelemetry
-    from distlm.train.data import test_batches, with_test_head
+    from distlm.data.sources import test_batches, with_test_head
     from distlm.train.epochs import train_epochs
     from distlm.train.evaluate import evaluate
     from distlm.train.loop import Worker
@@ -174,10 +174,10 @@ def run_on_ray(spec, n_embed: int = 0, progress_every_s: Optional[float] = None)
     """Train ``spec`` with ``build_trainer(spec).fit()`` on the current Ray session;
     the history and final model come from the run's last checkpoint. Progress is drawn
     as a live bar on a terminal, else printed every ``progress_every_s`` seconds."""
-    from distlm.data.loading import NormStats
-    from distlm.evaluate.run import _centroids, load_model
-    from distlm.train.checkpoint import load_state
-    from distlm.train.data import read_memory
+    from distlm.checkpoint.bundle import bundle_from_state
+    from distlm.checkpoint.state import load_state
+    from distlm.evaluate.run import _centroids
+    from distlm.data.sources import read_memory
     from distlm.train.driver import build_trainer
 
     import threading
@@ -199,11 +199,11 @@ def run_on_ray(spec, n_embed: int = 0, progress_every_s: Optional[float] = None)
     with result.checkpoint.as_directory() as d:
         state = load_state(d)
     rec: Record = {"train_s": wall, "steps": int(state["step"])}
-    norm = NormStats(mean=state["norm"]["mean"], std=state["norm"]["std"])
+    bundle = bundle_from_state(state, "the run's last checkpoint")
     memory = read_memory(spec, False)
     history = state.get("history", {})
     final = worker_final(history, rec["steps"], len(memory.test.labels))
-    _finish(rec, spec, load_model(state, "cpu"), norm, memory, _centroids(state), n_embed, final)
+    _finish(rec, spec, bundle.model, bundle.norm, memory, _centroids(state), n_embed, final)
     rec["history"] = _history(history)
     rec["wall_s"] = time.perf_counter() - t0
     return rec

@@ -14,7 +14,8 @@ from distlm.prepare.layout import (MANIFEST_DIR, STATE_FILE, SUMMARY_FILE, Outpu
 from distlm.prepare.options import PrepareOptions
 from distlm.prepare.order import ORDERS
 from distlm.prepare.progress import Progress
-from distlm.prepare.ray_run import describe, process_slices, ray_session
+from distlm.prepare.ray_run import describe, process_slices
+from distlm.ray_local import ray_session
 from distlm.prepare.records import (OUTCOMES, manifest_jsonl, manifest_rows, parquet_bytes,
                                     parse_manifest, shard_table, slice_counts)
 from distlm.prepare.slices import ids_fingerprint, slice_bounds, slice_table, sort_index

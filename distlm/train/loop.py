@@ -21,8 +21,8 @@ from distlm.config import spec_from_dict, spec_to_dict
 from distlm.data.loading import NormStats, split_batch_size
 from distlm.models import create_model, with_memory_format
 from distlm.train.budget import resolve_budget, write_budget
-from distlm.train.checkpoint import AVERAGED_KEY, load_state, save_state
-from distlm.train.data import MEMORY_FORMATS, loader_kind, make_loader, norm_from_arrays, read_memory, test_batches
+from distlm.checkpoint.state import AVERAGED_KEY, load_state, norm_dict, save_state
+from distlm.data.sources import MEMORY_FORMATS, loader_kind, make_loader, norm_from_arrays, read_memory, test_batches
 from distlm.train.evaluate import evaluate, unwrap
 from distlm.train.objective import Objective, uses_unlabelled
 from distlm.train.optim import build_optimizer, build_scheduler
@@ -174,7 +174,7 @@ class Worker:
             **({} if self.averaged is None else {AVERAGED_KEY: self.averaged.model.state_dict()}),
             "epoch": self.epoch, "step": self.step,
             "spec": spec_to_dict(self.spec),
-            "norm": {"mean": list(map(float, self.norm.mean)), "std": list(map(float, self.norm.std))},
+            "norm": norm_dict(self.norm),
             "history": self.history,
             "preprocess": preprocess_settings(self.spec),
             **({"formulas": {"emotions": self.formulas.emotions, "au_ids": self.formulas.au_ids,

@@ -94,7 +94,7 @@ def train(spec, resume: Optional[str] = None) -> dict:
 
     from distlm.distributed import process_group_backend
     from distlm.telemetry.trainer import TrainerTelemetry
-    from distlm.train.checkpoint import load_state, save_state
+    from distlm.checkpoint.state import load_state, save_state
     from distlm.train.epochs import train_epochs
     from distlm.train.loop import Worker
     from distlm.train.parallel import wrap_model
