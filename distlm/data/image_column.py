@@ -60,11 +60,19 @@ def binary_field(name: str, shape: Tuple[int, int, int]) -> pa.Field:
                     metadata={SHAPE_KEY: json.dumps([h, w, c]).encode(), VERSION_KEY: str(VERSION).encode()})
 
 
-def to_binary(table: pa.Table, column: str = "image", source: str = "table") -> pa.Table:
-    """``table`` with its ``image`` column in the binary layout (unchanged when it already is)."""
+def to_binary(table: pa.Table, column: str = "image", source: str = "table",
+              shape: Optional[Tuple[int, int, int]] = None) -> pa.Table:
+    """``table`` with its ``image`` column in the binary layout: re-encoded from another
+    layout, or, when already binary, only (re)stamped with ``shape`` and the version
+    (Ray Data may drop field metadata between stages; the bytes are not copied)."""
     i = table.schema.get_field_index(column)
-    if i < 0 or pa.types.is_fixed_size_binary(table.schema.field(i).type):
+    if i < 0:
         return table
+    field = table.schema.field(i)
+    if pa.types.is_fixed_size_binary(field.type):
+        if shape is None or (field.metadata or {}).get(SHAPE_KEY):
+            return table
+        return table.set_column(i, binary_field(column, shape), table.column(i))
     if table.num_rows == 0:
         images = np.zeros((0, *_tensor_shape(table.schema.field(i).type)), np.uint8)
     else:

@@ -6,7 +6,7 @@ Usage::
     crops = add_face_crops(ds, CropOptions(detector="mtcnn"), actors=2)
 
 Each output row keeps every input column (an input ``image`` column is replaced) and
-adds ``image`` ((size, size, 3) uint8, Arrow ``fixed_shape_tensor``, :mod:`distlm.data.image_column`; zeros when there is no crop), ``box``
+adds ``image`` ((size, size, 3) uint8 in the binary layout of :mod:`distlm.data.image_column`; zeros when there is no crop), ``box``
 (list<float32> x, y, w, h in source pixels, null if none), ``det_score`` (float32),
 ``faces`` (int32), ``kept`` (int32, -1 if none), ``outcome`` (``ok`` | ``no_face`` |
 ``multiple_faces`` | ``unreadable``), ``reason`` and ``detail`` (strings, null unless
@@ -139,7 +139,8 @@ def _assemble(batch: pa.Table, crops: np.ndarray, cols: Dict[str, list]) -> pa.T
         batch = batch.drop_columns(["image"])
     types = dict(box=pa.list_(pa.float32()), det_score=pa.float32(), faces=pa.int32(), kept=pa.int32(),
                  outcome=pa.string(), reason=pa.string(), detail=pa.string())
-    batch = batch.append_column("image", image_column.tensor(crops))
+    field, images = image_column.binary(crops)  # the on-disk layout, encoded once
+    batch = batch.append_column(field, images)
     for k, t in types.items():
         batch = batch.append_column(pa.field(k, t), pa.array(cols[k], type=t))
     return batch

@@ -33,14 +33,16 @@ MANIFEST_FIELDS = ("id", "path", "outcome", "reason", "detail", "faces", "kept",
 _WORK_COLUMNS = ("kept", "outcome", "reason", "detail", SLICE_COLUMN)
 
 
-def shard_table(processed: pa.Table, metadata: Optional[Mapping[bytes, bytes]] = None) -> pa.Table:
-    """Rows with a crop, sorted by id; index columns first, then the crop columns."""
+def shard_table(processed: pa.Table, metadata: Optional[Mapping[bytes, bytes]] = None,
+                size: Optional[int] = None) -> pa.Table:
+    """Rows with a crop, sorted by id; index columns first, then the crop columns (the
+    ``image`` column as the cropper wrote it, binary, stamped ``(size, size, 3)``)."""
     processed = processed.sort_by([("id", "ascending")])
     keep = pc.is_in(processed.column("outcome"), pa.array([OK, MULTIPLE]))
     rows = processed.filter(keep)
     index_cols = [c for c in rows.column_names if c not in CROP_COLUMNS and c not in _WORK_COLUMNS]
     table = rows.select(index_cols + list(CROP_COLUMNS))
-    table = image_column.to_binary(table, "image", "prepared slice")
+    table = image_column.to_binary(table, "image", "prepared slice", None if size is None else (size, size, 3))
     return table.replace_schema_metadata(dict(metadata or {}))
 
 

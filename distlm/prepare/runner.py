@@ -129,7 +129,7 @@ def prepare(input: Source, output: str, *, options: Optional[PrepareOptions] = N
                 del index  # the slices now own the rows
                 for k, processed in process_slices(tables, opts):
                     rows = manifest_rows(processed)
-                    out.write(shard_name(k), parquet_bytes(shard_table(processed, metadata)))
+                    out.write(shard_name(k), parquet_bytes(shard_table(processed, metadata, opts.crop.size)))
                     out.write(manifest_name(k), manifest_jsonl(rows))
                     progress.slice_done(len(rows), slice_counts(rows))
         progress.log()

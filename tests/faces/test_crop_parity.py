@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from distlm.faces import FaceCropper
-from distlm.data.image_column import decode_column as tensor_numpy
+from distlm.data.image_column import decode
 from distlm.predict.pipeline import FaceStage
 
 skdata = pytest.importorskip("skimage.data")
@@ -40,5 +40,5 @@ def test_prepare_and_predict_give_the_same_box_and_crop(photos, detector, align)
         j = int(row[0])
         box = np.array([predicted[k][j] for k in ("x", "y", "w", "h")], np.float32)
         np.testing.assert_array_equal(box, np.asarray(prepared.column("box")[i].as_py(), np.float32))
-        got = tensor_numpy(prepared.column("image"))[i]
+        got = decode(prepared)[i]
         assert np.array_equal(predicted["crop"][j], got), f"crop {i} differs"
