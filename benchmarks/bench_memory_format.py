@@ -18,7 +18,7 @@ import time
 import torch
 
 from distlm.config import load_job
-from distlm.train.data import test_batches, with_test_head
+from distlm.data.sources import test_batches, with_test_head
 from distlm.train.evaluate import evaluate
 from distlm.train.loop import Worker
 

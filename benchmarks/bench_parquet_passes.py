@@ -23,7 +23,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from distlm.data.loading.columns import image_binary_column
+from distlm.data.image_column import binary as image_binary_column
 
 
 def write_shards(root: Path, shards: int, rows: int, size: int, seed: int) -> Path:

@@ -53,7 +53,7 @@ def make_checkpoint(folder: str) -> str:
 
     from distlm.config import load_job, spec_to_dict
     from distlm.models import create_model
-    from distlm.train.checkpoint import save_state
+    from distlm.checkpoint.state import save_state
 
     spec = load_job(os.path.join(HERE, "..", "jobs", "local-smoke.yaml"),
                     ["data.channels=3", "data.image_size=64", "model.options={width: 8, norm: group}"])

@@ -29,7 +29,8 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from distlm.data.loading.columns import arrow_to_tensors, image_binary_column
+from distlm.data.image_column import binary as image_binary_column
+from distlm.data.loading.columns import arrow_to_tensors
 
 
 def synthetic_crops(n: int, size: int, seed: int, chunk: int = 100) -> Iterator[np.ndarray]:

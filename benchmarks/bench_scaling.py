@@ -14,7 +14,7 @@ import tempfile
 import ray
 
 from distlm.config import load_job
-from distlm.train.checkpoint import load_state
+from distlm.checkpoint.state import load_state
 from distlm.train.driver import build_trainer
 
 

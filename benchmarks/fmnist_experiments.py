@@ -37,7 +37,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from distlm.config import load_job  # noqa: E402
 from distlm.demo import apply_budget, job_path, run_in_process, run_on_ray  # noqa: E402
-from distlm.train.checkpoint import CheckpointError  # noqa: E402
+from distlm.checkpoint.state import CheckpointError  # noqa: E402
 from fmnist_report import (EXP1, EXP2, EXP3, balance_table, commentary, commentary_ssl, figure_curves,  # noqa: E402
                            figure_embeddings, geometry_table, table1, table2, with_trained_weights)
 from fmnist_rows import EMBED_PAIR, QUICK_ROWS, ROWS, parse_rows  # noqa: E402

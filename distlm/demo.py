@@ -82,7 +82,7 @@ def _finish(record: Record, spec, model, norm, memory, centroids, n_embed: int,
             final: Optional[Dict[str, float]] = None, device: Any = "cpu") -> Record:
     """Final full-test metrics of a trained model (``final`` when the workers already
     computed them) and the first ``n_embed`` test embeddings for the figures."""
-    from distlm.train.data import test_batches, with_test_head
+    from distlm.data.sources import test_batches, with_test_head
     from distlm.train.evaluate import evaluate
 
     ev: Dict[str, Any] = {}
@@ -120,7 +120,8 @@ def run_in_process(spec, eval_subset: int = 2000, n_embed: int = 0,
     the last one, with the same result as an uninterrupted run
     (:mod:`distlm.train.snapshot`); ``log(line)`` is told when a run continues from one."""
     from distlm.telemetry.trainer import TrainerTelemetry
-    from distlm.train.data import test_batches, with_test_head
+    from distlm.data.sources import test_batches, with_test_head
+    from distlm.train.epochs import train_epochs
     from distlm.train.evaluate import evaluate
     from distlm.train.loop import Worker
     from distlm.train.snapshot import resume_snapshot, save_snapshot
@@ -131,17 +132,28 @@ def run_in_process(spec, eval_subset: int = 2000, n_embed: int = 0,
     if w.step and log is not None:
         log(f"continuing from the snapshot in {state_dir} at step {w.step}/{w.total_steps}")
     sub = with_test_head(w.memory, eval_subset)
-    off = TrainerTelemetry(False)
-    train_s, wall_before = done.get("train_s", 0.0), done.get("wall_s", 0.0)
-    while w.epoch < spec.train.epochs:
-        train_s += w.run_epoch(off)
-        if w.epoch % spec.train.eval_every == 0 and w.epoch < spec.train.epochs:
-            w.history["eval_step"].append(w.step)
-            w.history["eval"].append(evaluate(w.eval_model, test_batches(sub, 0, 1), spec, w.norm, w.device))
-            if state_dir:
-                save_snapshot(w, state_dir, {"train_s": train_s, "wall_s": wall_before + time.perf_counter() - t0})
-            if progress is not None:
-                progress(w.step, w.total_steps, _metrics(w.history["eval"][-1]))
+    clock = {"train_s": done.get("train_s", 0.0)}
+    wall_before = done.get("wall_s", 0.0)
+
+    def intermediate(worker) -> Optional[Dict[str, Any]]:
+        """On the test subset, except at the last epoch (the whole test set follows)."""
+        if worker.epoch >= spec.train.epochs:
+            return None
+        return evaluate(worker.eval_model, test_batches(sub, 0, 1), spec, worker.norm, worker.device)
+
+    def end_of_epoch(metrics: Dict[str, Any], _checkpoint_due: bool) -> None:
+        clock["train_s"] += metrics["epoch_seconds"]
+        if "test_acc" not in metrics and "test_avg_full" not in metrics:
+            return
+        if state_dir:
+            save_snapshot(w, state_dir, {"train_s": clock["train_s"], "wall_s": wall_before + time.perf_counter() - t0})
+        if progress is not None:
+            progress(w.step, w.total_steps, _metrics(w.history["eval"][-1]))
+
+    error = train_epochs(w, TrainerTelemetry(False), intermediate, end_of_epoch)
+    if error is not None:
+        raise error
+    train_s = clock["train_s"]
     rec: Record = {"train_s": train_s, "steps": w.step}
     _finish(rec, spec, w.eval_model, w.norm, w.memory, _centroid_array(w.objective.centroid_state()), n_embed,
             device=w.device)
@@ -162,10 +174,10 @@ def run_on_ray(spec, n_embed: int = 0, progress_every_s: Optional[float] = None)
     """Train ``spec`` with ``build_trainer(spec).fit()`` on the current Ray session;
     the history and final model come from the run's last checkpoint. Progress is drawn
     as a live bar on a terminal, else printed every ``progress_every_s`` seconds."""
-    from distlm.data.loading import NormStats
-    from distlm.evaluate.run import _centroids, load_model
-    from distlm.train.checkpoint import load_state
-    from distlm.train.data import read_memory
+    from distlm.checkpoint.bundle import bundle_from_state
+    from distlm.checkpoint.state import load_state
+    from distlm.evaluate.run import _centroids
+    from distlm.data.sources import read_memory
     from distlm.train.driver import build_trainer
 
     import threading
@@ -187,11 +199,11 @@ def run_on_ray(spec, n_embed: int = 0, progress_every_s: Optional[float] = None)
     with result.checkpoint.as_directory() as d:
         state = load_state(d)
     rec: Record = {"train_s": wall, "steps": int(state["step"])}
-    norm = NormStats(mean=state["norm"]["mean"], std=state["norm"]["std"])
+    bundle = bundle_from_state(state, "the run's last checkpoint")
     memory = read_memory(spec, False)
     history = state.get("history", {})
     final = worker_final(history, rec["steps"], len(memory.test.labels))
-    _finish(rec, spec, load_model(state, "cpu"), norm, memory, _centroids(state), n_embed, final)
+    _finish(rec, spec, bundle.model, bundle.norm, memory, _centroids(state), n_embed, final)
     rec["history"] = _history(history)
     rec["wall_s"] = time.perf_counter() - t0
     return rec

@@ -150,3 +150,24 @@ def connect_or_start(address: Optional[str] = None, **local: Any) -> Any:
     except (ConnectionError, RuntimeError):
         log.info("ray: no running cluster; starting a local one on 127.0.0.1")
         return start_local(**local)
+
+
+@contextlib.contextmanager
+def ray_session(address: Optional[str] = None, num_cpus: Optional[int] = None) -> Iterator[None]:
+    """Use the running Ray, or connect/start one (and shut down what we started).
+
+    ``address``: None tries ``ray.init(address="auto")`` (a cluster started with
+    ``ray start`` or ``RAY_ADDRESS``) and falls back to a new local instance on
+    127.0.0.1 (:mod:`distlm.ray_local`);
+    ``"local"`` always starts a new local instance; anything else is passed on.
+    """
+    import ray
+
+    if ray.is_initialized():
+        yield
+        return
+    connect_or_start(address, num_cpus=num_cpus, include_dashboard=False)
+    try:
+        yield
+    finally:
+        ray.shutdown()

@@ -9,7 +9,7 @@ import torch
 
 from distlm.config import load_job, spec_to_dict
 from distlm.models import create_model
-from distlm.train.checkpoint import save_state
+from distlm.checkpoint.state import save_state
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SMOKE = os.path.join(REPO, "jobs", "local-smoke.yaml")

@@ -75,7 +75,7 @@ def test_every_command_imports_and_answers_help(runtime_python):
 def test_evaluate_writes_its_table_and_figures(runtime_python, tmp_path):
     from distlm.config import load_job, spec_to_dict
     from distlm.models import create_model
-    from distlm.train.checkpoint import save_state
+    from distlm.checkpoint.state import save_state
 
     spec = load_job(os.path.join(REPO, "jobs", "local-smoke.yaml"),
                     ["model.options={width: 8, norm: group}", "model.embedding_dim=16"])

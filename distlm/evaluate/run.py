@@ -10,15 +10,14 @@ from typing import Any, Callable, Dict, Iterator, Optional, Sequence
 import numpy as np
 import torch
 
-from distlm.config import job_from_dict, spec_from_dict
+from distlm.checkpoint.bundle import bundle_from_state
+from distlm.checkpoint.state import load_state
+from distlm.config import job_from_dict
 from distlm.data.fs import atomic_local
-from distlm.data.loading import NormStats
 from distlm.errors import UserError
 from distlm.evaluate import plots
 from distlm.metrics import format_table1, format_table2
-from distlm.models import create_model
-from distlm.train.checkpoint import inference_weights, load_state
-from distlm.train.data import loader_kind, parquet_batches, parquet_split, read_memory, test_batches
+from distlm.data.sources import loader_kind, parquet_batches, parquet_split, read_memory, test_batches
 from distlm.train.evaluate import evaluate
 
 
@@ -38,13 +37,6 @@ def fetch_checkpoint(path: str, storage: Optional[Dict[str, Any]] = None) -> str
     return os.path.join(local, name)
 
 
-def load_model(state: Dict[str, Any], device) -> torch.nn.Module:
-    spec = spec_from_dict(state["spec"])
-    model = create_model(spec).to(device)
-    model.load_state_dict(inference_weights(state))
-    return model.eval()
-
-
 def evaluate_checkpoint(checkpoint: str, spec, out_dir: str, device: str = "cpu",
                         method: Optional[str] = None, framework: str = "",
                         storage: Optional[Dict[str, Any]] = None, overrides: Sequence[str] = ()) -> Dict[str, Any]:
@@ -58,8 +50,8 @@ def evaluate_checkpoint(checkpoint: str, spec, out_dir: str, device: str = "cpu"
     if spec.data.test is None:
         raise UserError(f"{spec.name}: the job has no data.test source to evaluate on "
                         f"(give a job YAML with one, or --set data.test.path=... --set data.test.format=...)")
-    model = load_model(state, device)
-    norm = NormStats(mean=state["norm"]["mean"], std=state["norm"]["std"])
+    bundle = bundle_from_state(state, checkpoint)
+    model, norm = bundle.model.to(device), bundle.norm
     batches = eval_batches(spec)
     result = evaluate(model, batches(), spec, norm, device, collect_embeddings=3000)
     plots.ensure_dir(out_dir)
@@ -101,7 +93,7 @@ def eval_batches(spec) -> Callable[[], Iterator[Dict[str, np.ndarray]]]:
     if loader_kind(spec) == "memory" and src.format != "parquet":
         memory = read_memory(spec, with_unlabelled=False)
         return lambda: test_batches(memory, 0, 1)
-    from distlm.train.data import check_sources
+    from distlm.data.sources import check_sources
 
     check_sources(spec)
     storage = _storage(spec) if src.path.startswith("s3://") else None
@@ -110,7 +102,7 @@ def eval_batches(spec) -> Callable[[], Iterator[Dict[str, np.ndarray]]]:
 
 
 def _storage(spec):
-    from distlm.train.data import storage_options
+    from distlm.data.sources import storage_options
 
     return storage_options(spec)
 
@@ -132,7 +124,7 @@ def _centroids(state) -> Optional[np.ndarray]:
 @torch.no_grad()
 def _confusion(model, batches, spec, norm, device) -> np.ndarray:
     from distlm.metrics import ExpressionMetrics
-    from distlm.train.evaluate import predict_batch
+    from distlm.models.forward import predict_batch
 
     m = ExpressionMetrics(spec.num_outputs, ignore_index=-1)
     for b in batches():

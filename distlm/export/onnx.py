@@ -9,7 +9,7 @@ from torch import nn
 
 from distlm.data.fs import atomic_local
 from distlm.errors import UserError
-from distlm.predict.bundle import Bundle, load_bundle
+from distlm.checkpoint.bundle import Bundle, load_bundle
 
 OUTPUTS = ("scores", "logits", "embedding")
 

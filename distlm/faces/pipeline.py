@@ -1,4 +1,10 @@
-"""Pure face-cropping step: decoded images in, one :class:`FaceResult` per image out."""
+"""The one face path: detect (on downscaled copies), choose, align, crop from the original.
+
+``prepare`` (training crops, one face per image: :func:`crop_faces`) and ``predict``
+(every face: :class:`distlm.predict.faces.FaceFinder`) both call :func:`detect_faces`
+and :func:`crop_detection`, so a model is served on crops cut exactly as its training
+crops were (``tests/faces/test_crop_parity.py``).
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -38,22 +44,44 @@ class FaceResult:
     kept: int
 
 
+def crop_detection(rgb: np.ndarray, det: Detection, detector: FaceDetector, opts: CropOptions) -> np.ndarray:
+    """The ``(size, size, 3)`` uint8 crop of one detection, cut from the full-size ``rgb``
+    (square with ``opts.margin``, eyes levelled when ``opts.align`` and landmarks exist;
+    a whole-image detector resizes the image instead)."""
+    if detector.whole_image:
+        return resize_whole(rgb, opts.size)
+    angle = eye_angle(det.landmarks) if (opts.align and det.landmarks is not None) else 0.0
+    return crop_face(rgb, det.box, opts.size, opts.margin, angle)
+
+
+def detect_faces(images: Sequence[np.ndarray], detector: FaceDetector, opts: CropOptions) -> List[List[Detection]]:
+    """Every face of each RGB ``(H_b, W_b, 3)`` uint8 image, in source pixels.
+
+    Detection runs on copies downscaled to ``opts.max_side``, ``opts.detect_batch``
+    images per detector call; boxes and landmarks are mapped back to the originals.
+    """
+    out: List[List[Detection]] = []
+    for start in range(0, len(images), opts.detect_batch):
+        chunk = images[start : start + opts.detect_batch]
+        small = [downscale(im, opts.max_side) for im in chunk]
+        found = detector.detect([s for s, _ in small])
+        for (_, scale), faces in zip(small, found):
+            out.append([f.scaled(1.0 / scale) for f in faces] if scale != 1.0 else list(faces))
+    return out
+
+
 def _result(rgb: np.ndarray, found: List[Detection], detector: FaceDetector, opts: CropOptions) -> FaceResult:
     if not found:
         return FaceResult(NO_FACE, None, None, 0.0, 0, -1)
     kept = CHOOSERS.get(opts.choose)(found) if len(found) > 1 else 0
     face = found[kept]
-    if detector.whole_image:
-        crop = resize_whole(rgb, opts.size)
-    else:
-        angle = eye_angle(face.landmarks) if opts.align else 0.0
-        crop = crop_face(rgb, face.box, opts.size, opts.margin, angle)
     outcome = MULTIPLE if len(found) > 1 else OK
-    return FaceResult(outcome, crop, face.box.astype(np.float32), face.score, len(found), kept)
+    return FaceResult(outcome, crop_detection(rgb, face, detector, opts), face.box.astype(np.float32), face.score,
+                      len(found), kept)
 
 
 def crop_faces(images: Sequence[np.ndarray], detector: FaceDetector, opts: CropOptions) -> List[FaceResult]:
-    """Detect (on copies downscaled to ``opts.max_side``), choose, crop from the originals.
+    """Training crops: :func:`detect_faces`, keep one face (``opts.choose``), :func:`crop_detection`.
 
     Args:
         images: ``B`` RGB uint8 arrays ``(H_b, W_b, 3)``.
@@ -69,12 +97,4 @@ def crop_faces(images: Sequence[np.ndarray], detector: FaceDetector, opts: CropO
         [res] = crop_faces([rgb], det, CropOptions())
         res.crop.shape  # (227, 227, 3)
     """
-    results: List[FaceResult] = []
-    for start in range(0, len(images), opts.detect_batch):
-        chunk = images[start : start + opts.detect_batch]
-        small = [downscale(im, opts.max_side) for im in chunk]
-        found = detector.detect([s for s, _ in small])
-        for rgb, (_, scale), faces in zip(chunk, small, found):
-            faces = [f.scaled(1.0 / scale) for f in faces] if scale != 1.0 else faces
-            results.append(_result(rgb, faces, detector, opts))
-    return results
+    return [_result(rgb, faces, detector, opts) for rgb, faces in zip(images, detect_faces(images, detector, opts))]

@@ -6,8 +6,7 @@ Usage::
     crops = add_face_crops(ds, CropOptions(detector="mtcnn"), actors=2)
 
 Each output row keeps every input column (an input ``image`` column is replaced) and
-adds ``image`` ((size, size, 3) uint8, Arrow ``fixed_shape_tensor`` as in
-``distlm.data.readers.schema``; zeros when there is no crop), ``box``
+adds ``image`` ((size, size, 3) uint8 in the binary layout of :mod:`distlm.data.image_column`; zeros when there is no crop), ``box``
 (list<float32> x, y, w, h in source pixels, null if none), ``det_score`` (float32),
 ``faces`` (int32), ``kept`` (int32, -1 if none), ``outcome`` (``ok`` | ``no_face`` |
 ``multiple_faces`` | ``unreadable``), ``reason`` and ``detail`` (strings, null unless
@@ -21,7 +20,7 @@ from typing import Any, Dict, List, Mapping, Optional, Union
 import numpy as np
 import pyarrow as pa
 
-from distlm.data.readers.schema import image_array
+from distlm.data import image_column
 from distlm.faces.detectors import FaceDetector
 from distlm.faces.options import CropOptions
 from distlm.faces.pipeline import FaceResult, crop_faces
@@ -131,16 +130,8 @@ class FaceCropper:
         return _assemble(batch, crops, cols)
 
 
-def tensor_numpy(column: Union[pa.Array, pa.ChunkedArray]) -> np.ndarray:
-    """``(N, ...)`` numpy from a tensor column: Arrow's ``fixed_shape_tensor`` or Ray's."""
-    arr = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-    if hasattr(arr, "to_numpy_ndarray"):
-        return arr.to_numpy_ndarray()
-    return arr.to_numpy(zero_copy_only=False)
-
-
 def _numpy_cell(batch: pa.Table, i: int) -> np.ndarray:
-    return tensor_numpy(batch.column("image").slice(i, 1))[0]
+    return image_column.decode(batch.slice(i, 1).select(["image"]), "image", "row")[0]
 
 
 def _assemble(batch: pa.Table, crops: np.ndarray, cols: Dict[str, list]) -> pa.Table:
@@ -148,7 +139,8 @@ def _assemble(batch: pa.Table, crops: np.ndarray, cols: Dict[str, list]) -> pa.T
         batch = batch.drop_columns(["image"])
     types = dict(box=pa.list_(pa.float32()), det_score=pa.float32(), faces=pa.int32(), kept=pa.int32(),
                  outcome=pa.string(), reason=pa.string(), detail=pa.string())
-    batch = batch.append_column("image", image_array(crops))
+    field, images = image_column.binary(crops)  # the on-disk layout, encoded once
+    batch = batch.append_column(field, images)
     for k, t in types.items():
         batch = batch.append_column(pa.field(k, t), pa.array(cols[k], type=t))
     return batch

@@ -3,8 +3,8 @@
 from distlm.lazy import lazy_exports
 
 __getattr__, __all__ = lazy_exports(__name__, {
-    "Bundle": "distlm.predict.bundle",
-    "load_bundle": "distlm.predict.bundle",
+    "Bundle": "distlm.checkpoint.bundle",
+    "load_bundle": "distlm.checkpoint.bundle",
     "Face": "distlm.predict.faces",
     "FaceFinder": "distlm.predict.faces",
     "to_rgb": "distlm.predict.faces",

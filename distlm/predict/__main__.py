@@ -85,7 +85,7 @@ def check_args(args: argparse.Namespace) -> None:
 def _run(args: argparse.Namespace) -> int:
     check_args(args)
     from distlm.errors import UserError
-    from distlm.predict.bundle import load_bundle
+    from distlm.checkpoint.bundle import load_bundle
     from distlm.predict.inputs import expand_inputs
     from distlm.predict.results import errors_path, rows_table, write_table
 
@@ -96,7 +96,7 @@ def _run(args: argparse.Namespace) -> int:
         raise UserError(f"{' '.join(args.inputs)}: no images or videos found (check the path and the extensions)")
     log.info("predict: %d inputs", len(items))
     from distlm.predict.pipeline import run_pipeline
-    from distlm.prepare.ray_run import ray_session
+    from distlm.ray_local import ray_session
 
     with ray_session(args.address, args.num_cpus):
         res = run_pipeline(args.checkpoint, items, detector=args.detector, face_actors=args.face_actors,

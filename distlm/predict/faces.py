@@ -1,9 +1,10 @@
-"""Every face in every frame: detect (on downscaled copies), crop as training did.
+"""Every face in every frame, through the one face path of ``distlm.faces``.
 
 Unlike :func:`distlm.faces.crop_faces` (one face per image, for training crops), the
-predictor keeps *all* faces. The crop itself is the same code (``crop_face`` /
-``resize_whole`` with the checkpoint's size, margin and alignment), so a face is
-preprocessed exactly as the training crops were.
+predictor keeps *all* faces; detection and cropping are the same functions
+(:func:`distlm.faces.pipeline.detect_faces`, :func:`~distlm.faces.pipeline.crop_detection`
+with the checkpoint's crop settings), so a face is preprocessed exactly as the
+training crops were.
 """
 from __future__ import annotations
 
@@ -13,9 +14,8 @@ from typing import Any, List, Optional, Sequence
 import cv2
 import numpy as np
 
-from distlm.faces import DETECTORS, CropOptions, FaceDetector, crop_face, eye_angle
-from distlm.faces.crop import resize_whole
-from distlm.images import downscale
+from distlm.faces import DETECTORS, CropOptions, FaceDetector
+from distlm.faces.pipeline import crop_detection, detect_faces
 
 
 @dataclass(frozen=True)
@@ -27,12 +27,15 @@ class Face:
         box: ``(4,)`` float32 ``x, y, w, h`` in source pixels.
         score: detector confidence.
         crop: ``(size, size, channels)`` uint8, the model's input.
+        landmarks: ``(5, 2)`` float32 ``x, y`` in source pixels (left eye, right eye,
+            nose, mouth left, mouth right), or None when the detector gives none.
     """
 
     index: int
     box: np.ndarray
     score: float
     crop: np.ndarray
+    landmarks: Optional[np.ndarray] = None
 
 
 def to_rgb(image: Any) -> np.ndarray:
@@ -87,32 +90,12 @@ class FaceFinder:
         self.detector = detector or DETECTORS.create(options.detector, num_threads=num_threads,
                                                      **options.detector_kwargs)
 
-    def _crop(self, rgb: np.ndarray, box: np.ndarray, landmarks: Optional[np.ndarray]) -> np.ndarray:
-        o = self.options
-        if self.detector.whole_image:
-            crop = resize_whole(rgb, o.size)
-        else:
-            angle = eye_angle(landmarks) if (o.align and landmarks is not None) else 0.0
-            crop = crop_face(rgb, box, o.size, o.margin, angle)
-        return to_channels(crop, self.channels)
-
     def find(self, frames: Sequence[np.ndarray]) -> List[List[Face]]:
-        """Faces of each RGB ``(H, W, 3)`` uint8 frame (empty list: no face).
-
-        Detection runs on copies downscaled to ``max_side`` in chunks of
-        ``detect_batch``; boxes are mapped back and crops cut from the originals.
-        """
+        """Faces of each RGB ``(H, W, 3)`` uint8 frame (empty list: no face)."""
         out: List[List[Face]] = []
-        step = self.options.detect_batch
-        for start in range(0, len(frames), step):
-            chunk = frames[start : start + step]
-            small = [downscale(f, self.options.max_side) for f in chunk]
-            found = self.detector.detect([s for s, _ in small])
-            for rgb, (_, scale), dets in zip(chunk, small, found):
-                faces = []
-                for i, det in enumerate(dets):
-                    det = det.scaled(1.0 / scale) if scale != 1.0 else det
-                    faces.append(Face(i, det.box.astype(np.float32), float(det.score),
-                                      self._crop(rgb, det.box, det.landmarks)))
-                out.append(faces)
+        for rgb, dets in zip(frames, detect_faces(frames, self.detector, self.options)):
+            out.append([Face(i, det.box.astype(np.float32), float(det.score),
+                             to_channels(crop_detection(rgb, det, self.detector, self.options), self.channels),
+                             None if det.landmarks is None else np.asarray(det.landmarks, np.float32))
+                        for i, det in enumerate(dets)])
         return out

@@ -21,7 +21,7 @@ import numpy as np
 
 from distlm.faces import CropOptions
 from distlm.images import DecodeError, decode_image, read_bytes
-from distlm.predict.bundle import load_bundle
+from distlm.checkpoint.bundle import load_bundle
 from distlm.predict.defaults import FRAME_STEP
 from distlm.predict.faces import FaceFinder
 from distlm.predict.inputs import VIDEO, Item, video_frames

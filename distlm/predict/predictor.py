@@ -7,7 +7,7 @@ from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Seque
 import numpy as np
 
 from distlm.images import DecodeError, decode_image, read_bytes
-from distlm.predict.bundle import Bundle, load_bundle
+from distlm.checkpoint.bundle import Bundle, load_bundle
 from distlm.predict.defaults import FRAME_STEP
 from distlm.predict.faces import Face, FaceFinder, to_rgb
 from distlm.predict.inputs import VIDEO, kind_of, video_frames

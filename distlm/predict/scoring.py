@@ -6,9 +6,9 @@ from typing import Dict, List, Optional
 import numpy as np
 import torch
 
-from distlm.predict.bundle import Bundle
+from distlm.checkpoint.bundle import Bundle
 from distlm.predict.defaults import AU_THRESHOLD
-from distlm.train.evaluate import predict_batch
+from distlm.models.forward import predict_batch
 
 #: AU scores at or above this are ``on`` (sigmoid heads: probability 0.5).
 DEFAULT_THRESHOLD = AU_THRESHOLD

@@ -10,28 +10,6 @@ import pyarrow.compute as pc
 from distlm.faces.ray_cropper import add_face_crops
 from distlm.prepare.options import PrepareOptions
 from distlm.prepare.slices import SLICE_COLUMN
-from distlm.ray_local import connect_or_start
-
-
-@contextlib.contextmanager
-def ray_session(address: Optional[str] = None, num_cpus: Optional[int] = None) -> Iterator[None]:
-    """Use the running Ray, or connect/start one (and shut down what we started).
-
-    ``address``: None tries ``ray.init(address="auto")`` (a cluster started with
-    ``ray start`` or ``RAY_ADDRESS``) and falls back to a new local instance on
-    127.0.0.1 (:mod:`distlm.ray_local`);
-    ``"local"`` always starts a new local instance; anything else is passed on.
-    """
-    import ray
-
-    if ray.is_initialized():
-        yield
-        return
-    connect_or_start(address, num_cpus=num_cpus, include_dashboard=False)
-    try:
-        yield
-    finally:
-        ray.shutdown()
 
 
 @contextlib.contextmanager

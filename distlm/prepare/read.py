@@ -7,7 +7,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from distlm.data.loading.columns import image_array
+from distlm.data import image_column
 from distlm.prepare.layout import MANIFEST_DIR, SUMMARY_FILE, Output
 from distlm.prepare.records import parse_manifest
 
@@ -25,7 +25,7 @@ def read_shard(output: str, name: str, storage: Optional[Mapping[str, Any]] = No
 def shard_images(table: pa.Table) -> np.ndarray:
     """``(N, size, size, 3)`` uint8 crops of a shard table (``fixed_size_binary`` image
     column with its shape in the field metadata; older tensor-column shards read too)."""
-    return image_array(table, "image", "shard")
+    return image_column.decode(table, "image", "shard")
 
 
 def read_manifest(output: str, storage: Optional[Mapping[str, Any]] = None) -> List[Dict[str, Any]]:

@@ -3,7 +3,7 @@
 The shard keeps the rows that got a crop (``ok`` and ``multiple_faces``) with every
 index column plus ``image``, ``box``, ``det_score``, ``faces``. ``image`` is stored as
 ``fixed_size_binary(H·W·C)`` with ``[H, W, C]`` in its field metadata
-(:func:`distlm.data.loading.columns.image_binary_column`): Parquet reads it 25-40x
+(:mod:`distlm.data.image_column`): Parquet reads it 25-40x
 faster than a ``fixed_shape_tensor`` (list) column. The manifest lists every
 input of the slice with its outcome, JSON Lines, one object per input:
 
@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from distlm.data.loading.columns import image_array, image_binary_column
+from distlm.data import image_column
 from distlm.faces.pipeline import MULTIPLE, NO_FACE, OK
 from distlm.faces.ray_cropper import UNREADABLE
 from distlm.prepare.slices import SLICE_COLUMN
@@ -33,38 +33,17 @@ MANIFEST_FIELDS = ("id", "path", "outcome", "reason", "detail", "faces", "kept",
 _WORK_COLUMNS = ("kept", "outcome", "reason", "detail", SLICE_COLUMN)
 
 
-def shard_table(processed: pa.Table, metadata: Optional[Mapping[bytes, bytes]] = None) -> pa.Table:
-    """Rows with a crop, sorted by id; index columns first, then the crop columns."""
+def shard_table(processed: pa.Table, metadata: Optional[Mapping[bytes, bytes]] = None,
+                size: Optional[int] = None) -> pa.Table:
+    """Rows with a crop, sorted by id; index columns first, then the crop columns (the
+    ``image`` column as the cropper wrote it, binary, stamped ``(size, size, 3)``)."""
     processed = processed.sort_by([("id", "ascending")])
     keep = pc.is_in(processed.column("outcome"), pa.array([OK, MULTIPLE]))
     rows = processed.filter(keep)
     index_cols = [c for c in rows.column_names if c not in CROP_COLUMNS and c not in _WORK_COLUMNS]
     table = rows.select(index_cols + list(CROP_COLUMNS))
-    table = binary_images(table)
+    table = image_column.to_binary(table, "image", "prepared slice", None if size is None else (size, size, 3))
     return table.replace_schema_metadata(dict(metadata or {}))
-
-
-def binary_images(table: pa.Table, column: str = "image") -> pa.Table:
-    """``table`` with its tensor ``image`` column ``(N, H, W, C) uint8`` re-stored as
-    ``fixed_size_binary(H·W·C)`` (shape in the field metadata); other columns untouched."""
-    i = table.schema.get_field_index(column)
-    if i < 0 or pa.types.is_fixed_size_binary(table.schema.field(i).type):
-        return table
-    if table.num_rows == 0:
-        shape = _tensor_shape(table.schema.field(i).type)
-        images = np.zeros((0, *shape), np.uint8)
-    else:
-        images = image_array(table, column, "prepared slice")
-    field, arr = image_binary_column(images, column)
-    return table.set_column(i, field, arr)
-
-
-def _tensor_shape(typ: pa.DataType) -> tuple:
-    shape = getattr(typ, "shape", None)
-    if shape is None:
-        raise ValueError(f"cannot tell the image shape of an empty column of type {typ}")
-    shape = tuple(int(s) for s in shape)
-    return shape if len(shape) == 3 else shape + (1,)
 
 
 def manifest_rows(processed: pa.Table) -> List[Dict[str, Any]]:

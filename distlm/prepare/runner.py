@@ -14,7 +14,8 @@ from distlm.prepare.layout import (MANIFEST_DIR, STATE_FILE, SUMMARY_FILE, Outpu
 from distlm.prepare.options import PrepareOptions
 from distlm.prepare.order import ORDERS
 from distlm.prepare.progress import Progress
-from distlm.prepare.ray_run import describe, process_slices, ray_session
+from distlm.prepare.ray_run import describe, process_slices
+from distlm.ray_local import ray_session
 from distlm.prepare.records import (OUTCOMES, manifest_jsonl, manifest_rows, parquet_bytes,
                                     parse_manifest, shard_table, slice_counts)
 from distlm.prepare.slices import ids_fingerprint, slice_bounds, slice_table, sort_index
@@ -128,7 +129,7 @@ def prepare(input: Source, output: str, *, options: Optional[PrepareOptions] = N
                 del index  # the slices now own the rows
                 for k, processed in process_slices(tables, opts):
                     rows = manifest_rows(processed)
-                    out.write(shard_name(k), parquet_bytes(shard_table(processed, metadata)))
+                    out.write(shard_name(k), parquet_bytes(shard_table(processed, metadata, opts.crop.size)))
                     out.write(manifest_name(k), manifest_jsonl(rows))
                     progress.slice_done(len(rows), slice_counts(rows))
         progress.log()

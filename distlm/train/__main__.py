@@ -69,7 +69,7 @@ def _run(args: argparse.Namespace) -> int:
         print(dump_job(spec))
         return 0
     from distlm.models.factory import check_options
-    from distlm.train.data import check_sources
+    from distlm.data.sources import check_sources
 
     check_options(spec.model.name, spec.model.options)
     check_resume(args.resume)

@@ -13,10 +13,10 @@ import os
 from typing import Any, Dict, Optional
 
 from distlm.config import save_job, spec_to_dict
+from distlm.data.ray_datasets import ray_datasets
+from distlm.data.sources import crops_norm, storage_options
 from distlm.errors import UserError
 from distlm.ray_local import connect_or_start
-from distlm.train.data import (check_sources, crops_norm, loader_kind, parquet_dataset, parquet_split,
-                               sources, storage_options)
 from distlm.train.loop import train_loop_per_worker
 from distlm.train.run_folder import clear_stopped, run_name, storage_path
 
@@ -40,40 +40,6 @@ def storage_filesystem(spec):
 
     return pafs.S3FileSystem(endpoint_override=endpoint, region=s3_setting(given, "region") or "us-east-1",
                              anonymous=s.anon, scheme="http" if endpoint.startswith("http:") else "https")
-
-
-def crops_dataset(spec, source, side: str):
-    """A ``ray.data`` Dataset of one Parquet crops source: the loader's columns, and only
-    the rows of ``side``'s split when the source mixes splits (``split_for``)."""
-    import pyarrow.fs as pafs
-    import ray.data
-    from ray.data.expressions import col
-
-    from distlm.data.fs import is_local, resolve
-    from distlm.data.loading.columns import TRAIN_COLUMNS
-
-    storage = storage_options(spec) if source.path.startswith("s3://") else None
-    fs, root = resolve(source.path, storage)
-    names = parquet_dataset(source.path, storage).schema.names
-    split = parquet_split(source.path, side, storage)
-    ds = ray.data.read_parquet(root, filesystem=None if is_local(fs) else pafs.PyFileSystem(pafs.FSSpecHandler(fs)))
-    if split is not None:
-        ds = ds.filter(expr=col("split") == split)
-    return ds.select_columns([c for c in TRAIN_COLUMNS if c in names])
-
-
-def ray_datasets(spec, with_unlabelled: bool) -> Optional[Dict[str, Any]]:
-    """Ray Datasets for the ``ray`` loader path (face crops in Parquet), in a
-    deterministic block order (``preserve_order``)."""
-    if loader_kind(spec) != "ray":
-        return None
-    from distlm.data.loading.ray_adaptor import deterministic_data_context, driver_listed_parquet
-
-    check_sources(spec)
-    deterministic_data_context()
-    driver_listed_parquet()
-    return {side: crops_dataset(spec, src, side) for side, src in sources(spec)
-            if side != "unlabelled" or with_unlabelled}
 
 
 def build_trainer(spec, resume: Optional[str] = None):
@@ -110,7 +76,7 @@ def build_trainer(spec, resume: Optional[str] = None):
     if datasets is not None:
         norm = crops_norm(spec)
         config["norm"] = {"mean": list(norm.mean), "std": list(norm.std), "count": norm.count}
-        from distlm.train.data import labelled_rows
+        from distlm.data.sources import labelled_rows
 
         config["labelled_rows"] = labelled_rows(spec)  # the budget's epoch length, from one column
         # training sides are split across workers; the test set is read whole by each

@@ -10,20 +10,14 @@ from typing import Any, Dict, Iterable
 
 import torch
 
-from distlm.data.loading import NormStats, normalize
+from distlm.data.loading import NormStats
 from distlm.metrics import AUMetrics, CalibrationMetrics, EmbeddingGeometry, ExpressionMetrics
+from distlm.models.forward import predict_batch
 
 
 def unwrap(model: torch.nn.Module) -> torch.nn.Module:
     """The module inside a DDP wrapper (or the model itself)."""
     return getattr(model, "module", model)
-
-
-@torch.no_grad()
-def predict_batch(model: torch.nn.Module, images, norm: NormStats, device) -> Any:
-    """``images (b, H, W, C) uint8`` → model output on ``device`` (eval mode)."""
-    x = torch.as_tensor(images).to(device)
-    return model(normalize(x, norm.mean, norm.std))
 
 
 @torch.no_grad()

@@ -21,11 +21,12 @@ from distlm.config import spec_from_dict, spec_to_dict
 from distlm.data.loading import NormStats, split_batch_size
 from distlm.models import create_model, with_memory_format
 from distlm.train.budget import resolve_budget, write_budget
-from distlm.train.checkpoint import AVERAGED_KEY, load_state, save_state
-from distlm.train.data import MEMORY_FORMATS, loader_kind, make_loader, norm_from_arrays, read_memory, test_batches
+from distlm.checkpoint.state import AVERAGED_KEY, load_state, norm_dict, save_state
+from distlm.data.sources import MEMORY_FORMATS, loader_kind, make_loader, norm_from_arrays, read_memory, test_batches
 from distlm.train.evaluate import evaluate, unwrap
 from distlm.train.objective import Objective, uses_unlabelled
 from distlm.train.optim import build_optimizer, build_scheduler
+from distlm.train.epochs import train_epochs
 from distlm.train.parallel import wrap_model
 from distlm.train.progress import TrainProgress
 from distlm.train.run_folder import write_stopped
@@ -173,7 +174,7 @@ class Worker:
             **({} if self.averaged is None else {AVERAGED_KEY: self.averaged.model.state_dict()}),
             "epoch": self.epoch, "step": self.step,
             "spec": spec_to_dict(self.spec),
-            "norm": {"mean": list(map(float, self.norm.mean)), "std": list(map(float, self.norm.std))},
+            "norm": norm_dict(self.norm),
             "history": self.history,
             "preprocess": preprocess_settings(self.spec),
             **({"formulas": {"emotions": self.formulas.emotions, "au_ids": self.formulas.au_ids,
@@ -340,10 +341,6 @@ class Worker:
                         self.spec, self.norm, self.device, collect_embeddings)
 
 
-def due(every: int, epoch: int, last_epoch: int) -> bool:
-    return epoch == last_epoch or (every > 0 and epoch % every == 0)
-
-
 def train_loop_per_worker(config: Dict[str, Any]) -> None:
     """Ray Train entry point; ``config = {"spec": dict, "resume": path|None, "norm": dict|None}``."""
     import ray.train
@@ -373,35 +370,17 @@ def train_loop_per_worker(config: Dict[str, Any]) -> None:
         port = start_metrics_server(spec.telemetry.metrics_port, spec.telemetry.host)
         log.info("metrics on port %s", port)
     test_shard = None if w.memory is not None else _maybe_shard("test")
-    last = spec.train.epochs
-    while w.epoch < last:
-        try:
-            seconds = w.run_epoch(telemetry)
-        except NonFiniteLossError as err:
-            # every worker gets here at the same step: report it and end normally, so that
-            # Ray Train does not retry a deterministic failure as if a node were lost
-            log.error("rank %d: %s", rank, err)
-            if rank == 0:
-                write_stopped(spec, str(err))
-            return
-        metrics: Dict[str, Any] = {"epoch": w.epoch, "step": w.step, "epoch_seconds": seconds}
-        for k in ("loss", "loss_supervised", "loss_aux", "lambda2"):
-            if w.history[k]:
-                metrics[k] = w.history[k][-1]
-        if spec.data.test is not None and due(spec.train.eval_every, w.epoch, last):
-            ev = w.evaluate(test_shard)
-            metrics.update({f"test_{k}": v for k, v in ev.items()})
-            w.history["eval_step"].append(w.step)
-            w.history["eval"].append({k: float(v) for k, v in ev.items()})
-            telemetry.evaluation(ev)
-        if due(spec.run.checkpoint_every, w.epoch, last):
-            with tempfile.TemporaryDirectory() as tmp:
-                if rank == 0:
-                    save_state(tmp, w.state())
-                ckpt = ray.train.Checkpoint.from_directory(tmp) if rank == 0 else None
-                ray.train.report(metrics, checkpoint=ckpt)
-        else:
+
+    def report(metrics: Dict[str, Any], checkpoint_due: bool) -> None:
+        if not checkpoint_due:
             ray.train.report(metrics)
+            return
+        with tempfile.TemporaryDirectory() as tmp:
+            if rank == 0:
+                save_state(tmp, w.state())
+            ray.train.report(metrics, checkpoint=ray.train.Checkpoint.from_directory(tmp) if rank == 0 else None)
+
+    train_epochs(w, telemetry, lambda worker: worker.evaluate(test_shard), report)
 
 
 def _maybe_shard(name: str):

@@ -30,7 +30,7 @@ def run_file(spec, name: str) -> str:
 
 def run_storage(spec):
     """Storage options of the run folder (``None`` for a local one)."""
-    from distlm.train.data import storage_options
+    from distlm.data.sources import storage_options
 
     return storage_options(spec) if "://" in spec.run.storage_path else None
 

@@ -2,7 +2,7 @@
 
 The Ray path resumes through Ray Train's checkpoints; a ``Worker`` driven directly
 (``distlm.demo.run_in_process``, the benchmark driver's ``--no-ray`` runs) uses one
-folder per run holding ``state.pt`` (:func:`distlm.train.checkpoint.save_state`,
+folder per run holding ``state.pt`` (:func:`distlm.checkpoint.state.save_state`,
 written atomically) plus the caller's counters (``extra``). Resuming replays exactly:
 every epoch reseeds from (seed, rank, epoch) and the state holds the model, optimizer,
 scheduler, objective (centroids, thresholds, λ2), teacher and weight average
@@ -14,7 +14,7 @@ import os
 from typing import Any, Dict
 
 from distlm.config import spec_to_dict
-from distlm.train.checkpoint import STATE_FILE, CheckpointError, load_state, save_state
+from distlm.checkpoint.state import STATE_FILE, CheckpointError, load_state, save_state
 
 EXTRA_KEY = "snapshot_extra"
 IGNORED = ("run", "telemetry")

@@ -94,8 +94,9 @@ def train(spec, resume: Optional[str] = None) -> dict:
 
     from distlm.distributed import process_group_backend
     from distlm.telemetry.trainer import TrainerTelemetry
-    from distlm.train.checkpoint import load_state, save_state
-    from distlm.train.loop import Worker, due
+    from distlm.checkpoint.state import load_state, save_state
+    from distlm.train.epochs import train_epochs
+    from distlm.train.loop import Worker
     from distlm.train.parallel import wrap_model
 
     rank, world = int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
@@ -117,23 +118,21 @@ def train(spec, resume: Optional[str] = None) -> dict:
             log.info("resumed state: %s", json.dumps(state_digest(w.objective.state_dict(), w.step, w.epoch)))
     telemetry = TrainerTelemetry(False)
     metrics: dict = {}
-    while w.epoch < spec.train.epochs:
-        seconds = w.run_epoch(telemetry)
-        metrics = {"epoch": w.epoch, "step": w.step, "epoch_seconds": seconds,
-                   **{k: w.history[k][-1] for k in ("loss", "loss_supervised", "loss_aux", "lambda2")
-                      if w.history[k]}}
-        if spec.data.test is not None and due(spec.train.eval_every, w.epoch, spec.train.epochs):
-            ev = w.evaluate()
-            metrics.update({f"test_{k}": v for k, v in ev.items() if isinstance(v, (int, float))})
-            w.history["eval_step"].append(w.step)
-            w.history["eval"].append({k: float(v) for k, v in ev.items() if isinstance(v, (int, float))})
-        if due(spec.run.checkpoint_every, w.epoch, spec.train.epochs) and rank == 0:
+
+    def end_of_epoch(m: dict, checkpoint_due: bool) -> None:
+        if checkpoint_due and rank == 0:
             path = save_state(os.path.join(folder, f"{CHECKPOINT_PREFIX}{w.epoch:06d}"), w.state())
             _keep_latest(folder, spec.run.keep)
-            metrics["checkpoint"] = os.path.dirname(path)
+            m["checkpoint"] = os.path.dirname(path)
         if rank == 0:
-            log.info("epoch %d: %s", w.epoch, json.dumps({k: v for k, v in metrics.items()
+            log.info("epoch %d: %s", w.epoch, json.dumps({k: v for k, v in m.items()
                                                           if isinstance(v, (int, float, str))}))
+        metrics.clear()
+        metrics.update(m)
+
+    error = train_epochs(w, telemetry, lambda worker: worker.evaluate(), end_of_epoch)
+    if error is not None:
+        raise error
     return metrics
 
 

@@ -15,7 +15,7 @@ from distlm.data.loading import DomainArrays
 from distlm.data.readers import read_index
 from distlm.data.readers.fmnist import load_split
 from distlm.telemetry.trainer import TrainerTelemetry
-from distlm.train.data import make_loader
+from distlm.data.sources import make_loader
 from distlm.train.loop import Worker
 
 ROOT = Path(__file__).resolve().parents[2]

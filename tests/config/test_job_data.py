@@ -13,7 +13,7 @@ import pytest
 
 from distlm.config import load_job
 from distlm.data.readers.dataset import read_table
-from distlm.train.data import RawImagesError, check_sources, reader_spec, sources, split_for
+from distlm.data.sources import RawImagesError, check_sources, reader_spec, sources, split_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))

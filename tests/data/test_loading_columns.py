@@ -4,7 +4,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from distlm.data.loading import domain_arrays, image_array
+from distlm.data.image_column import decode as image_array
+from distlm.data.loading import domain_arrays
 
 IMGS = np.random.default_rng(0).integers(0, 256, (5, 4, 3, 2), dtype=np.uint8)
 
@@ -60,7 +61,7 @@ def test_grayscale_gets_a_channel_and_bad_images_raise():
 
 
 def test_binary_layout_round_trips_through_parquet(tmp_path):
-    from distlm.data.loading.columns import image_binary_column
+    from distlm.data.image_column import binary as image_binary_column
 
     field, arr = image_binary_column(IMGS)
     t = pa.Table.from_arrays([arr], schema=pa.schema([field]))

@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from distlm.data.readers import create_reader, images_numpy, load_idx, table_classes
+from distlm.data.image_column import decode_column as images_numpy
+from distlm.data.readers import create_reader, load_idx, table_classes
 from distlm.data.readers.fmnist import DEFAULT_DIR
 
 REAL = Path(DEFAULT_DIR) / "train-images-idx3-ubyte.gz"

@@ -11,7 +11,8 @@ import pyarrow.parquet as pq
 import pytest
 from fixtures_readers import class_tree, rafdb_tree, touch, write
 
-from distlm.data.readers import INDEX_SCHEMA, READERS, create_reader, images_numpy, list_readers, read_table
+from distlm.data.image_column import decode_column as images_numpy
+from distlm.data.readers import INDEX_SCHEMA, READERS, create_reader, list_readers, read_table
 from distlm.data.readers.bp4d import bp4d_folds
 from distlm.data.readers.disfa import DISFA_AUS
 

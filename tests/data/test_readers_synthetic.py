@@ -3,7 +3,8 @@ rows for the same seed, and a class signal a model can learn."""
 import numpy as np
 import pytest
 
-from distlm.data.readers import create_reader, images_numpy
+from distlm.data.image_column import decode_column as images_numpy
+from distlm.data.readers import create_reader
 
 
 def _read(**options):

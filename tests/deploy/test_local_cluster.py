@@ -26,7 +26,7 @@ import deploy_manifests as dm
 from cluster_helpers import RAY, SCRIPT, alive as _alive, local_cluster, recorded as _recorded, run as _run
 from node_kill import kill_node, node_of, nodes as recorded_nodes, ray_cli, train_worker_pids, wait_for
 
-from distlm.train.checkpoint import load_state
+from distlm.checkpoint.state import load_state
 
 pytestmark = pytest.mark.slow
 

@@ -5,9 +5,10 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from distlm.data.readers.schema import image_array
+from distlm.data.image_column import decode
+from distlm.data.image_column import tensor as image_array
 from distlm.faces import UNREADABLE, CropOptions, FaceCropper
-from distlm.faces.ray_cropper import OUTPUT_COLUMNS, tensor_numpy
+from distlm.faces.ray_cropper import OUTPUT_COLUMNS
 from distlm.images import synthetic as syn
 
 skdata = pytest.importorskip("skimage.data")
@@ -46,7 +47,7 @@ def test_outcomes_and_columns(files):
     reasons = out.column("reason").to_pylist()
     assert outcomes == ["ok", UNREADABLE, UNREADABLE, UNREADABLE, "no_face"]
     assert reasons == [None, "empty", "not_an_image", "truncated", None]
-    images = tensor_numpy(out.column("image"))
+    images = decode(out)
     assert images.shape == (5, 64, 64, 3) and images.dtype == np.uint8
     assert images[0].std() > 10 and (images[1:] == 0).all()
     assert out.column("box").type == pa.list_(pa.float32())
@@ -58,7 +59,7 @@ def test_in_memory_images_replace_image_column():
     gray = np.random.default_rng(0).integers(0, 255, (3, 28, 28, 1), dtype=np.uint8)
     batch = pa.table({"id": ["a", "b", "c"], "path": pa.array([None] * 3, pa.string()), "image": image_array(gray)})
     out = FaceCropper(CropOptions(detector="none", size=28), num_threads=1)(batch)
-    crops = tensor_numpy(out.column("image"))
+    crops = decode(out)
     assert crops.shape == (3, 28, 28, 3)
     np.testing.assert_array_equal(crops[..., 1], gray[..., 0])
     assert out.column("outcome").to_pylist() == ["ok"] * 3

@@ -45,7 +45,7 @@ def test_batch_norm_is_synced_only_across_cuda_workers(device, tmp_path):
 
 def test_predictor_on_the_device_matches_the_cpu(device, tmp_path):
     import distlm
-    from distlm.train.checkpoint import save_state
+    from distlm.checkpoint.state import save_state
 
     w = Worker(tiny_job("fmnist/ce.yaml", 1))  # synthetic 28 x 28 x 1 crops, no detector
     w.take_step(next(iter(w.loader.epoch(0))))
@@ -65,7 +65,7 @@ def test_onnx_export_of_a_model_trained_on_the_device(device, tmp_path):
     ort = pytest.importorskip("onnxruntime")
     from distlm.export.onnx import export_onnx
     from distlm.predict import load_bundle
-    from distlm.train.checkpoint import save_state
+    from distlm.checkpoint.state import save_state
 
     w = Worker(tiny_job("fmnist/ce.yaml", 1), device=device)
     w.take_step(next(iter(w.loader.epoch(0))))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from distlm.train.checkpoint import load_state, save_state
+from distlm.checkpoint.state import load_state, save_state
 from distlm.train.loop import Worker
 from job_smoke import tiny_job
 

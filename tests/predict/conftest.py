@@ -10,7 +10,7 @@ from PIL import Image
 
 from distlm.config import load_job, spec_to_dict
 from distlm.models import create_model
-from distlm.train.checkpoint import save_state
+from distlm.checkpoint.state import save_state
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TINY = ["data.labels_per_class=10", "train.batch_size=32", "train.steps_per_epoch=3", "train.epochs=1",

@@ -8,7 +8,7 @@ import torch
 from PIL import Image
 
 import distlm
-from distlm.train.checkpoint import CheckpointError, load_state
+from distlm.checkpoint.state import CheckpointError, load_state
 from distlm.train.evaluate import predict_batch
 
 from predict_helpers import ASTRONAUT_FACE, box_iou, write_video

@@ -128,8 +128,8 @@ def test_rerun_skips_and_incompatible_rerun_refused(ray_local, noise_tree, tmp_p
 
 
 def test_shard_parquet_round_trip_is_bit_exact():
-    from distlm.data.readers.schema import image_array
-    from distlm.prepare.records import binary_images
+    from distlm.data.image_column import tensor as image_array
+    from distlm.data.image_column import to_binary as binary_images
 
     imgs = np.random.default_rng(1).integers(0, 256, (4, 227, 227, 3), dtype=np.uint8)
     tensor = pa.table({"id": list("abcd"), "image": image_array(imgs),

@@ -4,8 +4,8 @@ import pytest
 import torch
 
 from distlm.config import SpecError
-from distlm.evaluate.run import load_model
-from distlm.train.checkpoint import load_state, save_state
+from distlm.checkpoint.bundle import bundle_from_state
+from distlm.checkpoint.state import load_state, save_state
 from distlm.train.loop import Worker
 
 from train_helpers import job
@@ -38,7 +38,7 @@ def test_weights_are_nhwc_and_training_matches_the_default_layout():
 def test_checkpoint_loads_into_the_default_layout(tmp_path):
     w, _ = _train("train.channels_last=true", steps=1)
     save_state(str(tmp_path), w.state())
-    model = load_model(load_state(str(tmp_path)), "cpu")
+    model = bundle_from_state(load_state(str(tmp_path)), str(tmp_path)).model
     x = torch.randn(4, 1, 28, 28)
     with torch.no_grad():
         torch.testing.assert_close(model.eval()(x).logits, w.eval_model.eval()(x).logits, rtol=1e-4, atol=1e-4)

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from distlm.demo import run_in_process
-from distlm.train.checkpoint import CheckpointError
+from distlm.checkpoint.state import CheckpointError
 from distlm.train.loop import Worker
 from distlm.train.snapshot import resume_snapshot, save_snapshot
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from distlm.train.checkpoint import load_state
+from distlm.checkpoint.state import load_state
 from job_smoke import REPO, tiny_overrides
 
 pytestmark = pytest.mark.slow
@@ -36,7 +36,7 @@ def test_imports_need_no_ray_s3fs_tensorflow_or_prometheus():
             "for m in ('ray', 's3fs', 'tensorflow', 'mtcnn', 'prometheus_client'):\n"
             "    sys.modules[m] = None  # importing them fails (a GPU box has none of them)\n"
             "import distlm.train.torchrun, distlm.train.loop, distlm.losses, distlm.models\n"
-            "import distlm.data.readers.parquet, distlm.train.data\n"
+            "import distlm.data.readers.parquet, distlm.data.sources\n"
             "print('ok')")
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-3000:]

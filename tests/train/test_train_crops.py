@@ -15,9 +15,10 @@ import pytest
 
 from distlm.config import load_job
 from distlm.evaluate.run import evaluate_checkpoint, eval_batches
-from distlm.train.checkpoint import load_state
-from distlm.train.data import RawImagesError, read_memory
-from distlm.train.driver import build_trainer, ray_datasets
+from distlm.checkpoint.state import load_state
+from distlm.data.sources import RawImagesError, read_memory
+from distlm.data.ray_datasets import ray_datasets
+from distlm.train.driver import build_trainer
 
 from crop_helpers import CLASSES, USED, _image, _job, image_tree
 

@@ -27,7 +27,7 @@ import pytest
 import torch
 
 from distlm.telemetry.trainer import TrainerTelemetry
-from distlm.train.checkpoint import AVERAGED_KEY, load_state, save_state
+from distlm.checkpoint.state import AVERAGED_KEY, load_state, save_state
 from distlm.train.loop import Worker
 from distlm.train.driver import build_trainer, save_resolved_spec
 
@@ -213,10 +213,9 @@ def test_workers_final_evaluation_equals_a_driver_evaluation(runs):
     """``make demo`` takes its table from the 2 workers' last evaluation (sharded test
     set, synced metrics) instead of evaluating the whole test set again in the driver:
     the two must agree."""
-    from distlm.data.loading import NormStats
+    from distlm.checkpoint.bundle import bundle_from_state
     from distlm.demo import worker_final
-    from distlm.evaluate.run import load_model
-    from distlm.train.data import read_memory, test_batches
+    from distlm.data.sources import read_memory, test_batches
     from distlm.train.evaluate import evaluate
 
     spec, state = runs["straight_job"], runs["straight_state"]
@@ -224,8 +223,8 @@ def test_workers_final_evaluation_equals_a_driver_evaluation(runs):
     n_test = len(memory.test.labels)
     final = worker_final(state["history"], int(state["step"]), n_test)
     assert final is not None and final["num_samples"] == n_test
-    norm = NormStats(mean=state["norm"]["mean"], std=state["norm"]["std"])
-    driver = evaluate(load_model(state, "cpu"), test_batches(memory, 0, 1), spec, norm, "cpu")
+    bundle = bundle_from_state(state, "straight run")
+    driver = evaluate(bundle.model, test_batches(memory, 0, 1), spec, bundle.norm, "cpu")
     for key in ("acc", "avg_acc", "ece", "nll", "emb_margin"):
         assert final[key] == pytest.approx(float(driver[key]), abs=1e-5), key
     assert worker_final(state["history"], int(state["step"]) + 1, n_test) is None  # not the last step

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from distlm.telemetry.trainer import TrainerTelemetry
-from distlm.train.checkpoint import CheckpointError, load_state, save_state
+from distlm.checkpoint.state import CheckpointError, load_state, save_state
 from distlm.train.loop import NonFiniteLossError, Worker
 
 from train_helpers import job

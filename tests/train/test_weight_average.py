@@ -2,9 +2,9 @@
 for inference and restored on resume; the trained weights keep training."""
 import torch
 
-from distlm.evaluate.run import load_model
-from distlm.predict.bundle import load_bundle
-from distlm.train.checkpoint import AVERAGED_KEY, inference_weights, load_state, save_state
+from distlm.checkpoint.bundle import bundle_from_state
+from distlm.checkpoint.bundle import load_bundle
+from distlm.checkpoint.state import AVERAGED_KEY, inference_weights, load_state, save_state
 from distlm.train.loop import Worker
 
 from train_helpers import job
@@ -58,7 +58,7 @@ def test_checkpoint_keeps_the_average_for_inference_and_resume(tmp_path):
     for k, v in w.averaged.model.state_dict().items():
         torch.testing.assert_close(state[AVERAGED_KEY][k], v)
         torch.testing.assert_close(inference_weights(state)[k], v)
-    for loaded in (load_model(state, "cpu"), load_bundle(str(tmp_path), detector="none").model):
+    for loaded in (bundle_from_state(state, str(tmp_path)).model, load_bundle(str(tmp_path), detector="none").model):
         for k, v in w.averaged.model.state_dict().items():
             torch.testing.assert_close(loaded.state_dict()[k], v, msg=k)
     again = _worker()

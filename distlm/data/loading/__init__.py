@@ -6,7 +6,7 @@ See ``docs/loading.md``.
 """
 from distlm.data.loading.augment import AUGMENTATIONS, Augment, resolve_augment
 from distlm.data.loading.batch import Batch, DomainBatch, HostBatch
-from distlm.data.loading.columns import DomainArrays, domain_arrays, image_array
+from distlm.data.loading.columns import DomainArrays, domain_arrays
 from distlm.data.loading.loaders import LOADERS, Loader, make_memory_loader, make_ray_loader
 from distlm.data.loading.memory import MemorySource
 from distlm.data.loading.norm import (
@@ -26,7 +26,7 @@ from distlm.data.loading.zipping import CycledStream, zip_epoch
 __all__ = [
     "AUGMENTATIONS", "Augment", "Batch", "BatchSizes", "CycledStream", "DevicePipeline", "DomainArrays",
     "DomainBatch", "HostBatch", "LOADERS", "Loader", "LoaderSpec", "MemorySource", "NORM_STATS_FILE",
-    "NormStats", "RaySource", "augment_generator", "compute_norm_stats", "domain_arrays", "image_array",
+    "NormStats", "RaySource", "augment_generator", "compute_norm_stats", "domain_arrays",
     "load_norm_stats", "make_memory_loader", "make_ray_loader", "normalize", "resolve_augment",
     "save_norm_stats", "split_batch_size", "zip_epoch",
 ]

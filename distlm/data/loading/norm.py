@@ -49,10 +49,10 @@ def _chunks(images: Any, column: str) -> Iterable[np.ndarray]:
         for batch in images.select_columns([column]).iter_batches(batch_format="numpy", batch_size=1024):
             yield batch[column]
     elif hasattr(images, "column_names"):  # pyarrow.Table
-        from distlm.data.loading.columns import image_array
+        from distlm.data.image_column import decode
 
         for rb in images.select([column]).to_batches(max_chunksize=1024):
-            yield image_array(_table_of(rb), column)
+            yield decode(_table_of(rb), column)
     else:
         for item in images:
             yield item.numpy() if isinstance(item, torch.Tensor) else np.asarray(item)

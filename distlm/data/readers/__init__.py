@@ -24,10 +24,10 @@ from distlm.data.readers import (  # noqa: F401  (registration)
 )
 from distlm.data.readers.dataset import read_dataset, read_table
 from distlm.data.readers.idx import load_idx
-from distlm.data.readers.schema import INDEX_COLUMNS, INDEX_SCHEMA, images_numpy, table_au_ids, table_classes
+from distlm.data.readers.schema import INDEX_COLUMNS, INDEX_SCHEMA, table_au_ids, table_classes
 
 __all__ = [
     "READERS", "Reader", "ReadError", "ReadReport", "create_reader", "list_readers",
     "read_index", "read_dataset", "read_table", "load_idx", "INDEX_COLUMNS", "INDEX_SCHEMA",
-    "images_numpy", "table_au_ids", "table_classes",
+    "table_au_ids", "table_classes",
 ]

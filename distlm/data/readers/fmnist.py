@@ -19,7 +19,8 @@ import pyarrow as pa
 from distlm.data.fs import Storage, exists, resolve, to_uri
 from distlm.data.readers.base import READERS
 from distlm.data.readers.idx import load_idx
-from distlm.data.readers.schema import LABELLED, UNLABELLED, image_array, index_metadata, index_table
+from distlm.data.image_column import tensor as image_tensor
+from distlm.data.readers.schema import LABELLED, UNLABELLED, index_metadata, index_table
 from distlm.data.report import ReadReport
 
 DEFAULT_DIR = "/usr/share/datasets/fashion-mnist"
@@ -147,6 +148,6 @@ def read_fmnist(
     table = index_table(
         columns,
         index_metadata("fmnist", FMNIST_CLASSES, attr_ids(attributes) if attributes else ()),
-        extra={"image": image_array(np.concatenate(pixels))},
+        extra={"image": image_tensor(np.concatenate(pixels))},
     )
     return table, report

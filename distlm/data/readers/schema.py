@@ -47,22 +47,6 @@ INDEX_SCHEMA = pa.schema(INDEX_FIELDS)
 INDEX_COLUMNS = tuple(f.name for f in INDEX_FIELDS)
 
 
-def image_array(images: np.ndarray) -> pa.ExtensionArray:
-    """A ``fixed_shape_tensor`` column from uint8 images of shape ``(N, H, W, C)``."""
-    if images.ndim != 4 or images.dtype != np.uint8:
-        raise ValueError(f"images must be uint8 (N, H, W, C), got {images.dtype} {images.shape}")
-    n, h, w, c = images.shape
-    flat = pa.array(np.ascontiguousarray(images).reshape(-1), type=pa.uint8())
-    storage = pa.FixedSizeListArray.from_arrays(flat, h * w * c)
-    return pa.ExtensionArray.from_storage(pa.fixed_shape_tensor(pa.uint8(), (h, w, c)), storage)
-
-
-def images_numpy(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
-    """The ``(N, H, W, C)`` numpy view of a ``fixed_shape_tensor`` column."""
-    arr = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-    return arr.to_numpy_ndarray()
-
-
 def index_metadata(
     source: str, classes: Sequence[str] = (), au_ids: Sequence[int] = ()
 ) -> Dict[bytes, bytes]:

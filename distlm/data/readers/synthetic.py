@@ -20,7 +20,8 @@ import numpy as np
 import pyarrow as pa
 
 from distlm.data.readers.base import READERS
-from distlm.data.readers.schema import LABELLED, UNLABELLED, image_array, index_metadata, index_table
+from distlm.data.image_column import tensor as image_tensor
+from distlm.data.readers.schema import LABELLED, UNLABELLED, index_metadata, index_table
 from distlm.data.report import ReadReport
 
 
@@ -89,5 +90,5 @@ def read_synthetic(
     images = synthetic_images(labels, int(size), int(channels), seed)
     table = index_table(dict(cols, label=labels),
                         index_metadata("synthetic", [f"class{i}" for i in range(classes)], range(1, aus + 1)),
-                        extra={"image": image_array(images)})
+                        extra={"image": image_tensor(images)})
     return table, report

@@ -64,3 +64,15 @@ def load_state(path: str, map_location: str = "cpu") -> Dict[str, Any]:
         raise CheckpointError(f"{path}: checkpoint version {state.get('version')} is not supported "
                               f"(this distlm reads version {VERSION})")
     return state
+
+
+def norm_dict(norm) -> Dict[str, Any]:
+    """How a checkpoint stores the normalisation: ``{"mean": [...], "std": [...]}`` (floats, per channel)."""
+    return {"mean": [float(v) for v in norm.mean], "std": [float(v) for v in norm.std]}
+
+
+def norm_of(state: Dict[str, Any]):
+    """The :class:`~distlm.data.loading.NormStats` a checkpoint was trained with."""
+    from distlm.data.loading import NormStats
+
+    return NormStats(tuple(state["norm"]["mean"]), tuple(state["norm"]["std"]))

@@ -18,7 +18,7 @@ from distlm.config import spec_from_dict
 from distlm.data.loading import NormStats
 from distlm.faces import CropOptions
 from distlm.models import EmbeddingNet, create_model
-from distlm.train.checkpoint import CheckpointError, inference_weights, load_state
+from distlm.checkpoint.state import CheckpointError, inference_weights, load_state, norm_of
 
 CROP_FIELDS = {f.name for f in dataclasses.fields(CropOptions)}
 
@@ -112,7 +112,11 @@ def load_bundle(path: str, detector: Optional[str] = None) -> Bundle:
         CheckpointError: not a distlm checkpoint, a foreign pickle, or one without
             a model and job spec.
     """
-    state = load_state(path)
+    return bundle_from_state(load_state(path), str(path), detector)
+
+
+def bundle_from_state(state: Dict[str, Any], path: str, detector: Optional[str] = None) -> Bundle:
+    """:func:`load_bundle` of a state already read (``path`` names it in errors)."""
     missing = [k for k in ("model", "spec", "norm") if k not in state]
     if missing:
         raise CheckpointError(f"{path}: a distlm checkpoint without {missing}; cannot predict with it")
@@ -126,7 +130,7 @@ def load_bundle(path: str, detector: Optional[str] = None) -> Bundle:
     except RuntimeError as err:
         raise CheckpointError(f"{path}: weights do not fit the saved model spec: {err}") from None
     model.eval()
-    norm = NormStats(tuple(state["norm"]["mean"]), tuple(state["norm"]["std"]))
+    norm = norm_of(state)
     kind = spec.scenario
     if kind == "aus":
         names = [au_name(a) for a in spec.data.au_ids]
