@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Literal, Optional, Tuple
 
 from distlm.config.choices import registered
+from distlm.config.schema_augment import (AugmentSpec, Augmentation, CropSpec, CutoutSpec, FlipSpec, JitterSpec,
+                                          RandAugmentSpec)
 from distlm.config.schema_data import DataSpec, SourceSpec, StorageSpec
 
 Scenario = Literal["expressions", "aus"]
@@ -32,7 +34,8 @@ LrSchedule = registered("distlm.train.optim", "SCHEDULERS")
 __all__ = [
     "DataSpec", "SourceSpec", "StorageSpec", "ModelSpec", "ScheduleSpec", "WeightingSpec",
     "LossSpec", "SelfLabelSpec", "OptimSpec", "SchedulerSpec", "TrainSpec", "ScalingSpec",
-    "RunSpec", "TelemetrySpec", "JobSpec",
+    "RunSpec", "TelemetrySpec", "JobSpec", "AugmentSpec", "Augmentation", "CropSpec", "FlipSpec",
+    "JitterSpec", "RandAugmentSpec", "CutoutSpec",
 ]
 
 
@@ -97,7 +100,8 @@ class SelfLabelSpec:
     alignment: Alignment = "none"  # distribution alignment of the scores
     teacher: Literal["none", "ema"] = "none"    # self-labels from an EMA teacher of the network
     teacher_momentum: float = 0.999
-    strong_augment: Optional[str] = None  # set: self-labels from the weak view, losses on this strong view
+    strong_augment: Optional[Augmentation] = None  # set: self-labels from the weak view, losses on this
+                                                   # strong view (a preset name or steps: schema_augment.py)
     formulas: Optional[str] = None        # aus: formula set name or YAML path
     drop_contempt: bool = True            # aus: drop the unilateral contempt formula
 
@@ -125,8 +129,8 @@ class SchedulerSpec:
 @dataclass
 class TrainSpec:
     epochs: int = 1
-    augment: str = "none"                   # labelled-view augmentation (distlm.data.loading AUGMENTATIONS)
-    augment_unlabelled: Optional[str] = None  # None: same as augment
+    augment: Augmentation = "none"          # labelled view: a preset name or steps (schema_augment.py)
+    augment_unlabelled: Optional[Augmentation] = None  # None: same as augment
     steps_per_epoch: Optional[int] = None   # exact steps per epoch (the labelled side cycles); None: one pass
     batch_size: int = 128                   # global, labelled + unlabelled
     amp: Optional[bool] = None              # bf16 autocast; None: on with CUDA, off on CPU (the LM loss,

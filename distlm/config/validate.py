@@ -10,6 +10,7 @@ from distlm.config.errors import SpecError
 from distlm.config.schema import JobSpec
 from distlm.config.schema_data import KNOWN_FORMATS
 from distlm.config.typecheck import SourceOf
+from distlm.config.validate_augment import augment_rule
 
 Problem = Tuple[str, str]
 Rule = Callable[[JobSpec], Iterator[Problem]]
@@ -168,17 +169,7 @@ def _scaling(spec: JobSpec) -> Iterator[Problem]:
         yield "train.batch_size", str(err)
 
 
-def _augment(spec: JobSpec) -> Iterator[Problem]:
-    from distlm.data.loading.augment import AUGMENTATIONS  # registry of batch augmentations
-
-    for key, name in [("train.augment", spec.train.augment),
-                      ("train.augment_unlabelled", spec.train.augment_unlabelled),
-                      ("selflabel.strong_augment", spec.selflabel.strong_augment)]:
-        if name is not None and name not in AUGMENTATIONS:
-            yield key, f"unknown augmentation {name!r}; known: {', '.join(AUGMENTATIONS.list())}"
-
-
-RULES: List[Rule] = [_positive, _ranges, _sources, _scenario, _ssl, _scaling, _augment]
+RULES: List[Rule] = [_positive, _ranges, _sources, _scenario, _ssl, _scaling, augment_rule]
 
 
 def problems(spec: JobSpec) -> List[Problem]:

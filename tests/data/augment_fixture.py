@@ -11,7 +11,7 @@ from pathlib import Path
 
 import torch
 
-from distlm.data.loading import AUGMENTATIONS
+from distlm.data.loading import resolve_augment
 
 FIXTURE = Path(__file__).parent / "fixtures" / "augment_presets.pt"
 PRESETS = ("none", "flip", "crop_flip", "crop_flip_jitter", "strong")
@@ -29,7 +29,7 @@ def make() -> dict:
     out = {"source": SOURCE, "input_seed": INPUT_SEED, "gen_seed": GEN_SEED, "shape": SHAPE, "expected": {}}
     for dtype, x in inputs().items():
         for name in PRESETS:
-            aug = AUGMENTATIONS.create(name)
+            aug = resolve_augment(name)
             out["expected"][f"{name}/{dtype}"] = aug(x, torch.Generator().manual_seed(GEN_SEED))
     return out
 
