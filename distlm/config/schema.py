@@ -17,6 +17,7 @@ from distlm.config.choices import registered
 from distlm.config.schema_augment import (AugmentSpec, Augmentation, CropSpec, CutoutSpec, FlipSpec, JitterSpec,
                                           RandAugmentSpec)
 from distlm.config.schema_data import DataSpec, SourceSpec, StorageSpec
+from distlm.config.schema_telemetry import MlflowSpec, TelemetrySpec
 
 Scenario = Literal["expressions", "aus"]
 Head = registered("distlm.models", "HEADS")
@@ -35,7 +36,7 @@ __all__ = [
     "DataSpec", "SourceSpec", "StorageSpec", "ModelSpec", "ScheduleSpec", "WeightingSpec",
     "LossSpec", "SelfLabelSpec", "OptimSpec", "SchedulerSpec", "TrainSpec", "ScalingSpec",
     "RunSpec", "TelemetrySpec", "JobSpec", "AugmentSpec", "Augmentation", "CropSpec", "FlipSpec",
-    "JitterSpec", "RandAugmentSpec", "CutoutSpec",
+    "JitterSpec", "RandAugmentSpec", "CutoutSpec", "MlflowSpec",
 ]
 
 
@@ -167,13 +168,6 @@ class RunSpec:
     keep_order: Literal["max", "min"] = "max"
     max_failures: int = 0
     resume: Optional[str] = None            # checkpoint path or null
-
-
-@dataclass
-class TelemetrySpec:
-    metrics_port: int = -1                  # Prometheus exporter; -1 = any free port (logged), 0 = off
-    host: str = "127.0.0.1"                 # interface to bind; 0.0.0.0 on Kubernetes for scraping
-    log_every: int = 50                     # steps between metric updates
 
 
 @dataclass

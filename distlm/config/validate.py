@@ -68,6 +68,14 @@ def _ranges(spec: JobSpec) -> Iterator[Problem]:
         yield "scaling.gpus_per_worker", "must be > 0 when scaling.use_gpu is true"
 
 
+def _telemetry(spec: JobSpec) -> Iterator[Problem]:
+    tb, ml = spec.telemetry.tensorboard, spec.telemetry.mlflow
+    if tb is not None and (not tb or "://" in tb):
+        yield "telemetry.tensorboard", f"must be a local directory or null, got {tb!r}"
+    if ml is not None and not ml.experiment:
+        yield "telemetry.mlflow.experiment", "must not be empty"
+
+
 def _sources(spec: JobSpec) -> Iterator[Problem]:
     for role in ("labelled", "unlabelled", "test"):
         src = getattr(spec.data, role)
@@ -169,7 +177,7 @@ def _scaling(spec: JobSpec) -> Iterator[Problem]:
         yield "train.batch_size", str(err)
 
 
-RULES: List[Rule] = [_positive, _ranges, _sources, _scenario, _ssl, _scaling, augment_rule]
+RULES: List[Rule] = [_positive, _ranges, _telemetry, _sources, _scenario, _ssl, _scaling, augment_rule]
 
 
 def problems(spec: JobSpec) -> List[Problem]:

@@ -366,13 +366,25 @@ def train_loop_per_worker(config: Dict[str, Any]) -> None:
     elif config.get("resume"):
         w.load(load_state(config["resume"]))
         log.info("rank %d resumed from %s at epoch %d", rank, config["resume"], w.epoch)
-    telemetry = TrainerTelemetry(rank == 0 and spec.telemetry.metrics_port != 0, spec.data.class_names)
+    telemetry = TrainerTelemetry.for_rank(spec, rank)  # rank 0's sinks, opened before the first step
     if rank == 0 and spec.telemetry.metrics_port:
         from distlm.telemetry.server import start_metrics_server
 
         port = start_metrics_server(spec.telemetry.metrics_port, spec.telemetry.host)
         log.info("metrics on port %s", port)
     test_shard = None if w.memory is not None else _maybe_shard("test")
+    failed = True
+    try:
+        failed = not _train_epochs(w, spec, rank, telemetry, test_shard)
+    finally:
+        telemetry.close(failed=failed)  # flushed and closed however training ends
+
+
+def _train_epochs(w: Worker, spec, rank: int, telemetry: TrainerTelemetry, test_shard) -> bool:
+    """The epochs of `train_loop_per_worker`: train, evaluate, report with checkpoints;
+    False when a non-finite loss stopped every worker."""
+    import ray.train
+
     last = spec.train.epochs
     while w.epoch < last:
         try:
@@ -383,7 +395,7 @@ def train_loop_per_worker(config: Dict[str, Any]) -> None:
             log.error("rank %d: %s", rank, err)
             if rank == 0:
                 write_stopped(spec, str(err))
-            return
+            return False
         metrics: Dict[str, Any] = {"epoch": w.epoch, "step": w.step, "epoch_seconds": seconds}
         for k in ("loss", "loss_supervised", "loss_aux", "lambda2"):
             if w.history[k]:
@@ -393,7 +405,7 @@ def train_loop_per_worker(config: Dict[str, Any]) -> None:
             metrics.update({f"test_{k}": v for k, v in ev.items()})
             w.history["eval_step"].append(w.step)
             w.history["eval"].append({k: float(v) for k, v in ev.items()})
-            telemetry.evaluation(ev)
+            telemetry.evaluation(ev, step=w.step)
         if due(spec.run.checkpoint_every, w.epoch, last):
             with tempfile.TemporaryDirectory() as tmp:
                 if rank == 0:
@@ -402,6 +414,7 @@ def train_loop_per_worker(config: Dict[str, Any]) -> None:
                 ray.train.report(metrics, checkpoint=ckpt)
         else:
             ray.train.report(metrics)
+    return True
 
 
 def _maybe_shard(name: str):

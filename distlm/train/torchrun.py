@@ -94,8 +94,8 @@ def train(spec, resume: Optional[str] = None) -> dict:
 
     from distlm.distributed import process_group_backend
     from distlm.telemetry.trainer import TrainerTelemetry
-    from distlm.train.checkpoint import load_state, save_state
-    from distlm.train.loop import Worker, due
+    from distlm.train.checkpoint import load_state
+    from distlm.train.loop import Worker
     from distlm.train.parallel import wrap_model
 
     rank, world = int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
@@ -115,7 +115,22 @@ def train(spec, resume: Optional[str] = None) -> dict:
         log.info("rank %d resumed from %s at epoch %d step %d", rank, start, w.epoch, w.step)
         if rank == 0:  # what the live worker holds now, to compare with the file (scripts/gpu-check)
             log.info("resumed state: %s", json.dumps(state_digest(w.objective.state_dict(), w.step, w.epoch)))
-    telemetry = TrainerTelemetry(False)
+    # rank 0's sinks, opened before the first step; no Prometheus: torchrun serves no /metrics
+    telemetry = TrainerTelemetry.for_rank(spec, rank, without=("prometheus",))
+    failed = True
+    try:
+        metrics = _train_epochs(w, spec, rank, telemetry, folder)
+        failed = False
+    finally:
+        telemetry.close(failed=failed)  # flushed and closed however training ends
+    return metrics
+
+
+def _train_epochs(w, spec, rank: int, telemetry, folder: str) -> dict:
+    """The epochs of `train`: train, evaluate, checkpoint on rank 0; the last epoch's metrics."""
+    from distlm.train.checkpoint import save_state
+    from distlm.train.loop import due
+
     metrics: dict = {}
     while w.epoch < spec.train.epochs:
         seconds = w.run_epoch(telemetry)
@@ -127,6 +142,7 @@ def train(spec, resume: Optional[str] = None) -> dict:
             metrics.update({f"test_{k}": v for k, v in ev.items() if isinstance(v, (int, float))})
             w.history["eval_step"].append(w.step)
             w.history["eval"].append({k: float(v) for k, v in ev.items() if isinstance(v, (int, float))})
+            telemetry.evaluation(ev, step=w.step)
         if due(spec.run.checkpoint_every, w.epoch, spec.train.epochs) and rank == 0:
             path = save_state(os.path.join(folder, f"{CHECKPOINT_PREFIX}{w.epoch:06d}"), w.state())
             _keep_latest(folder, spec.run.keep)
