@@ -366,12 +366,12 @@ def train_loop_per_worker(config: Dict[str, Any]) -> None:
     elif config.get("resume"):
         w.load(load_state(config["resume"]))
         log.info("rank %d resumed from %s at epoch %d", rank, config["resume"], w.epoch)
-    telemetry = TrainerTelemetry.for_rank(spec, rank)  # rank 0's sinks, opened before the first step
     if rank == 0 and spec.telemetry.metrics_port:
         from distlm.telemetry.server import start_metrics_server
 
         port = start_metrics_server(spec.telemetry.metrics_port, spec.telemetry.host)
         log.info("metrics on port %s", port)
+    telemetry = TrainerTelemetry.for_rank(spec, rank)  # rank 0's sinks, opened before the first step
     test_shard = None if w.memory is not None else _maybe_shard("test")
     failed = True
     try:
