@@ -30,8 +30,10 @@ def ray_shared(_ray_down_at_exit):
 
         from distlm.ray_local import start_local
 
+        # MLflow 3 opens a file: tracking store only with MLFLOW_ALLOW_FILE_STORE set; the
+        # MLflow sink's Ray test logs to one from a worker
         start_local(num_cpus=4, include_dashboard=False, log_to_driver=False,
-                    runtime_env={"env_vars": dict(MOTO_CREDENTIALS)})
+                    runtime_env={"env_vars": {**MOTO_CREDENTIALS, "MLFLOW_ALLOW_FILE_STORE": "true"}})
     return ray
 
 

@@ -28,9 +28,8 @@ def closest(name: str, known: Iterable[str]) -> Optional[str]:
 
 
 def unknown_key_problem(name: str, known: Iterable[str]) -> str:
-    """Text for an unknown key: the closest known one, else the full list."""
+    """Text for an unknown key: the closest known one (if any) and the full list."""
     known = sorted(known)
     guess = closest(name, known)
-    if guess is not None:
-        return f"unknown key {name!r}; did you mean {guess!r}?"
-    return f"unknown key {name!r}; known keys: {', '.join(known)}"
+    hint = f"; did you mean {guess!r}?" if guess is not None else ""
+    return f"unknown key {name!r}{hint}; known keys: {', '.join(known)}"

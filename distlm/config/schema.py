@@ -14,7 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Literal, Optional, Tuple
 
 from distlm.config.choices import registered
+from distlm.config.schema_augment import (AugmentSpec, Augmentation, CropSpec, CutoutSpec, FlipSpec, JitterSpec,
+                                          RandAugmentSpec)
 from distlm.config.schema_data import DataSpec, SourceSpec, StorageSpec
+from distlm.config.schema_telemetry import MlflowSpec, TelemetrySpec
 
 Scenario = Literal["expressions", "aus"]
 Head = registered("distlm.models", "HEADS")
@@ -32,7 +35,8 @@ LrSchedule = registered("distlm.train.optim", "SCHEDULERS")
 __all__ = [
     "DataSpec", "SourceSpec", "StorageSpec", "ModelSpec", "ScheduleSpec", "WeightingSpec",
     "LossSpec", "SelfLabelSpec", "OptimSpec", "SchedulerSpec", "TrainSpec", "ScalingSpec",
-    "RunSpec", "TelemetrySpec", "JobSpec",
+    "RunSpec", "TelemetrySpec", "JobSpec", "AugmentSpec", "Augmentation", "CropSpec", "FlipSpec",
+    "JitterSpec", "RandAugmentSpec", "CutoutSpec", "MlflowSpec",
 ]
 
 
@@ -97,7 +101,8 @@ class SelfLabelSpec:
     alignment: Alignment = "none"  # distribution alignment of the scores
     teacher: Literal["none", "ema"] = "none"    # self-labels from an EMA teacher of the network
     teacher_momentum: float = 0.999
-    strong_augment: Optional[str] = None  # set: self-labels from the weak view, losses on this strong view
+    strong_augment: Optional[Augmentation] = None  # set: self-labels from the weak view, losses on this
+                                                   # strong view (a preset name or steps: schema_augment.py)
     formulas: Optional[str] = None        # aus: formula set name or YAML path
     drop_contempt: bool = True            # aus: drop the unilateral contempt formula
 
@@ -125,8 +130,8 @@ class SchedulerSpec:
 @dataclass
 class TrainSpec:
     epochs: int = 1
-    augment: str = "none"                   # labelled-view augmentation (distlm.data.loading AUGMENTATIONS)
-    augment_unlabelled: Optional[str] = None  # None: same as augment
+    augment: Augmentation = "none"          # labelled view: a preset name or steps (schema_augment.py)
+    augment_unlabelled: Optional[Augmentation] = None  # None: same as augment
     steps_per_epoch: Optional[int] = None   # exact steps per epoch (the labelled side cycles); None: one pass
     batch_size: int = 128                   # global, labelled + unlabelled
     amp: Optional[bool] = None              # bf16 autocast; None: on with CUDA, off on CPU (the LM loss,
@@ -163,13 +168,6 @@ class RunSpec:
     keep_order: Literal["max", "min"] = "max"
     max_failures: int = 0
     resume: Optional[str] = None            # checkpoint path or null
-
-
-@dataclass
-class TelemetrySpec:
-    metrics_port: int = -1                  # Prometheus exporter; -1 = any free port (logged), 0 = off
-    host: str = "127.0.0.1"                 # interface to bind; 0.0.0.0 on Kubernetes for scraping
-    log_every: int = 50                     # steps between metric updates
 
 
 @dataclass

@@ -79,11 +79,18 @@ def coerce(value: Any, tp: Any, key: str, source_of: SourceOf) -> Any:
                 if err.key == key and err.problem.startswith("expected "):
                     raise _fail(source_of, key, tp, value) from None
                 raise
+        errors = []
         for option in options:
             try:
                 return coerce(value, option, key, source_of)
-            except SpecError:
-                continue
+            except SpecError as err:
+                errors.append(err)
+        # An option whose shape fitted but whose content did not (a nested key, an
+        # unknown registry name) says more than "expected A or B": raise it when it is
+        # the only one.
+        specific = [e for e in errors if e.key != key or not e.problem.startswith("expected ")]
+        if len(specific) == 1:
+            raise specific[0]
         raise _fail(source_of, key, tp, value)
     if origin is Annotated:
         choice = registry_choice(tp)

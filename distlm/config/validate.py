@@ -10,6 +10,7 @@ from distlm.config.errors import SpecError
 from distlm.config.schema import JobSpec
 from distlm.config.schema_data import KNOWN_FORMATS
 from distlm.config.typecheck import SourceOf
+from distlm.config.validate_augment import augment_rule
 
 Problem = Tuple[str, str]
 Rule = Callable[[JobSpec], Iterator[Problem]]
@@ -65,6 +66,14 @@ def _ranges(spec: JobSpec) -> Iterator[Problem]:
         yield "optim.betas", f"each beta must be in [0, 1), got {list(spec.optim.betas)!r}"
     if spec.scaling.use_gpu and spec.scaling.gpus_per_worker <= 0:
         yield "scaling.gpus_per_worker", "must be > 0 when scaling.use_gpu is true"
+
+
+def _telemetry(spec: JobSpec) -> Iterator[Problem]:
+    tb, ml = spec.telemetry.tensorboard, spec.telemetry.mlflow
+    if tb is not None and (not tb or "://" in tb):
+        yield "telemetry.tensorboard", f"must be a local directory or null, got {tb!r}"
+    if ml is not None and not ml.experiment:
+        yield "telemetry.mlflow.experiment", "must not be empty"
 
 
 def _sources(spec: JobSpec) -> Iterator[Problem]:
@@ -168,17 +177,7 @@ def _scaling(spec: JobSpec) -> Iterator[Problem]:
         yield "train.batch_size", str(err)
 
 
-def _augment(spec: JobSpec) -> Iterator[Problem]:
-    from distlm.data.loading.augment import AUGMENTATIONS  # registry of batch augmentations
-
-    for key, name in [("train.augment", spec.train.augment),
-                      ("train.augment_unlabelled", spec.train.augment_unlabelled),
-                      ("selflabel.strong_augment", spec.selflabel.strong_augment)]:
-        if name is not None and name not in AUGMENTATIONS:
-            yield key, f"unknown augmentation {name!r}; known: {', '.join(AUGMENTATIONS.list())}"
-
-
-RULES: List[Rule] = [_positive, _ranges, _sources, _scenario, _ssl, _scaling, _augment]
+RULES: List[Rule] = [_positive, _ranges, _telemetry, _sources, _scenario, _ssl, _scaling, augment_rule]
 
 
 def problems(spec: JobSpec) -> List[Problem]:

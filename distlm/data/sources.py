@@ -27,7 +27,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from distlm.data.loading import (DevicePipeline, DomainArrays, LoaderSpec, NormStats,
+from distlm.data.loading import (AugmentLike, DevicePipeline, DomainArrays, LoaderSpec, NormStats,
                                  compute_norm_stats, domain_arrays, make_memory_loader,
                                  make_ray_loader)
 from distlm.data.readers.dataset import read_table
@@ -226,8 +226,8 @@ def labelled_rows(spec) -> int:
 
 
 def make_loader(spec, rank: int, world: int, device, norm: NormStats, memory: Optional[MemoryData],
-                with_unlabelled: bool, augment: str = "none", augment_unlabelled: Optional[str] = None,
-                augment_strong: Optional[str] = None, steps_per_epoch: Optional[int] = None):
+                with_unlabelled: bool, augment: AugmentLike = "none", augment_unlabelled: Optional[AugmentLike] = None,
+                augment_strong: Optional[AugmentLike] = None, steps_per_epoch: Optional[int] = None):
     """This worker's loader of two-domain batches (with a strong unlabelled view
     when ``augment_strong`` is set); ``steps_per_epoch`` exact (default: the spec's)."""
     ratio = spec.data.unlabelled_ratio if with_unlabelled else 0.0

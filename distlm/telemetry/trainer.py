@@ -1,99 +1,74 @@
-"""Prometheus metrics of the trainer (rank 0 exports them), all named ``distlm_train_*``.
+"""`TrainerTelemetry`: the trainer's one handle on every metric sink of rank 0.
 
-| metric | type | labels | meaning |
-|---|---|---|---|
-| ``distlm_train_images_per_second`` | gauge | | samples/s of the whole job (all workers) |
-| ``distlm_train_images_total`` | counter | | samples seen by all workers |
-| ``distlm_train_step`` | gauge | | optimiser steps done |
-| ``distlm_train_epoch`` | gauge | | current epoch |
-| ``distlm_train_loss`` | gauge | ``term`` | ``loss``, ``loss_supervised``, ``loss_aux`` |
-| ``distlm_train_lambda`` | gauge | ``which`` | ``lambda1``, ``lambda2`` |
-| ``distlm_train_centroid_drift`` | gauge | | mean movement of the normalised centroids per step |
-| ``distlm_train_selflabel_class_total`` | counter | ``cls`` | self-labels assigned to each class |
-| ``distlm_train_selflabel_confidence`` | gauge | | mean confidence of this step's self-labels |
-| ``distlm_train_selflabel_kept_ratio`` | gauge | | fraction of self-labels above the threshold |
-| ``distlm_train_data_wait_seconds`` | histogram | | time a step waited for its batch |
-| ``distlm_train_eval`` | gauge | ``metric`` | last evaluation (accuracy, avg_accuracy, f1 averages) |
+The trainer calls ``window(...)`` for each window of steps it reads, ``evaluation``
+after each evaluation and ``close`` once at the end; this fans the calls out to the
+sinks (``distlm.telemetry.sinks``: Prometheus, TensorBoard, MLflow). Other ranks hold
+one without sinks, so every call is a no-op there.
+
+Example::
+
+    telemetry = TrainerTelemetry.for_rank(spec, rank)   # before the first step
+    try:
+        ...  telemetry.window(step=..., ...)
+    finally:
+        telemetry.close()
 """
 from __future__ import annotations
 
-import math
-from typing import Mapping, Optional, Sequence
+from typing import List, Mapping, Optional, Sequence
 
-_METRICS = None
-
-
-def _build():
-    # imported here: a trainer that exports nothing (other ranks, torchrun, a GPU box
-    # without prometheus_client) never needs the package
-    from prometheus_client import Counter, Gauge, Histogram
-
-    from distlm.telemetry.server import get_registry
-
-    r = get_registry()
-    return dict(
-        ips=Gauge("distlm_train_images_per_second", "Training samples per second (all workers)", registry=r),
-        images=Counter("distlm_train_images", "Training samples seen (all workers)", registry=r),
-        step=Gauge("distlm_train_step", "Optimiser steps done", registry=r),
-        epoch=Gauge("distlm_train_epoch", "Current epoch", registry=r),
-        loss=Gauge("distlm_train_loss", "Loss terms of the last step", ["term"], registry=r),
-        lam=Gauge("distlm_train_lambda", "Loss weights of the last step", ["which"], registry=r),
-        drift=Gauge("distlm_train_centroid_drift", "Mean movement of normalised centroids per step", registry=r),
-        hist=Counter("distlm_train_selflabel_class", "Self-labels per class", ["cls"], registry=r),
-        conf=Gauge("distlm_train_selflabel_confidence", "Mean self-label confidence", registry=r),
-        kept=Gauge("distlm_train_selflabel_kept_ratio", "Fraction of self-labels kept", registry=r),
-        wait=Histogram("distlm_train_data_wait_seconds", "Time a step waited for its batch", registry=r,
-                       buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5)),
-        evalm=Gauge("distlm_train_eval", "Last evaluation metrics", ["metric"], registry=r),
-    )
+from distlm.telemetry.sink import MetricSink
 
 
 class TrainerTelemetry:
-    """Updates the trainer's metrics (a no-op object on ranks that don't export)."""
+    """Fans the trainer's metrics out to ``sinks``; ``enabled=True`` adds the Prometheus sink.
 
-    def __init__(self, enabled: bool, class_names: Sequence[str] = ()):
-        global _METRICS
-        self.enabled = enabled
-        self.class_names = list(class_names)
-        if enabled and _METRICS is None:
-            _METRICS = _build()
-        self.m = _METRICS
+    ``TrainerTelemetry(False)`` sends nothing anywhere (tests, the demo, other ranks).
+    """
+
+    def __init__(self, enabled: bool = False, class_names: Sequence[str] = (),
+                 sinks: Sequence[MetricSink] = ()) -> None:
+        self.sinks: List[MetricSink] = list(sinks)
+        if enabled:
+            from distlm.telemetry.prometheus_sink import PrometheusSink
+
+            self.sinks.insert(0, PrometheusSink(class_names))
+        self.closed = False
+
+    @classmethod
+    def for_rank(cls, spec, rank: int, without: Sequence[str] = ()) -> "TrainerTelemetry":
+        """Rank 0: every sink the job spec turns on but those named in ``without`` (a
+        missing package raises here, before training); any other rank: none."""
+        if rank != 0:
+            return cls()
+        from distlm.telemetry.sinks import build_sinks
+
+        return cls(sinks=build_sinks(spec, without))
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.sinks)
 
     def window(self, *, step: int, epoch: int, images: int, seconds: float, waits: Sequence[float],
                last: Mapping[str, float], hist: Optional[Sequence[int]] = None) -> None:
-        """Update from the steps read since the last call (host floats): ``images`` of all
-        workers in ``seconds``, each step's data ``waits``, the ``last`` step's values
-        and the window's summed self-label histogram."""
-        if not self.enabled:
-            return
-        m = self.m
-        m["step"].set(step)
-        m["epoch"].set(epoch)
-        m["images"].inc(images)
-        if seconds > 0:
-            m["ips"].set(images / seconds)
-        for w in waits:
-            m["wait"].observe(w)
-        for k in ("loss", "loss_supervised", "loss_aux"):
-            if math.isfinite(last.get(k, math.nan)):
-                m["loss"].labels(term=k).set(last[k])
-        for k in ("lambda1", "lambda2"):
-            if k in last:
-                m["lam"].labels(which=k).set(last[k])
-        if not math.isnan(last.get("centroid_drift", math.nan)):
-            m["drift"].set(last["centroid_drift"])
-        for i, n in enumerate(hist or ()):
-            if n:
-                name = self.class_names[i] if i < len(self.class_names) else str(i)
-                m["hist"].labels(cls=name).inc(n)
-        if not math.isnan(last.get("selflabel_conf", math.nan)):
-            m["conf"].set(last["selflabel_conf"])
-        if not math.isnan(last.get("selflabel_kept", math.nan)):
-            m["kept"].set(last["selflabel_kept"])
+        """The steps read since the last call (see `MetricSink.window`)."""
+        for sink in self.sinks:
+            sink.window(step=step, epoch=epoch, images=images, seconds=seconds, waits=waits, last=last, hist=hist)
 
-    def evaluation(self, metrics: Mapping[str, float]) -> None:
-        if not self.enabled:
+    def evaluation(self, metrics: Mapping[str, float], step: int = 0) -> None:
+        for sink in self.sinks:
+            sink.evaluation(metrics, step)
+
+    def close(self, failed: bool = False) -> None:
+        """Flush and close every sink once (later calls do nothing)."""
+        if self.closed:
             return
-        for k, v in metrics.items():
-            if isinstance(v, (int, float)) and not isinstance(v, bool):
-                self.m["evalm"].labels(metric=k).set(v)
+        self.closed = True
+        errors = []
+        for sink in self.sinks:
+            try:
+                sink.close(failed)
+            except Exception as err:  # close the others all the same
+                errors.append(err)
+        if errors:
+            raise errors[0]

@@ -73,7 +73,10 @@ def _run(args: argparse.Namespace) -> int:
 
     check_options(spec.model.name, spec.model.options)
     check_resume(args.resume)
-    check_sources(spec)  # all before Ray starts
+    check_sources(spec)
+    from distlm.telemetry.sinks import check_sinks
+
+    check_sinks(spec)  # all before Ray starts
     from distlm.train.driver import run
 
     result = run(spec, resume=args.resume, address=args.address)

@@ -70,7 +70,9 @@ def build_trainer(spec, resume: Optional[str] = None):
     run_config = ray.train.RunConfig(
         name=run_name(spec), storage_path=path, storage_filesystem=fs,
         checkpoint_config=ckpt_cfg, failure_config=ray.train.FailureConfig(max_failures=r.max_failures))
-    config: Dict[str, Any] = {"spec": spec_to_dict(spec), "resume": resume or r.resume}
+    from distlm.telemetry.sinks import with_absolute_paths
+
+    config: Dict[str, Any] = {"spec": spec_to_dict(with_absolute_paths(spec)), "resume": resume or r.resume}
     datasets = ray_datasets(spec, with_unlabelled)
     data_config = None
     if datasets is not None:

@@ -56,6 +56,6 @@ def train_epochs(worker, telemetry, evaluate: Optional[Evaluate], end_of_epoch: 
                 metrics.update({f"test_{k}": v for k, v in numbers.items()})
                 worker.history["eval_step"].append(worker.step)
                 worker.history["eval"].append({k: float(v) for k, v in numbers.items()})
-                telemetry.evaluation(ev)
+                telemetry.evaluation(ev, step=worker.step)
         end_of_epoch(metrics, due(spec.run.checkpoint_every, worker.epoch, last))
     return None

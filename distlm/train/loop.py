@@ -29,7 +29,6 @@ from distlm.train.optim import build_optimizer, build_scheduler
 from distlm.train.epochs import train_epochs
 from distlm.train.parallel import wrap_model
 from distlm.train.progress import TrainProgress
-from distlm.train.run_folder import write_stopped
 from distlm.train.step_metrics import StepMetrics
 from distlm.models.ema import EMAWeights
 from distlm.telemetry.trainer import TrainerTelemetry
@@ -363,12 +362,12 @@ def train_loop_per_worker(config: Dict[str, Any]) -> None:
     elif config.get("resume"):
         w.load(load_state(config["resume"]))
         log.info("rank %d resumed from %s at epoch %d", rank, config["resume"], w.epoch)
-    telemetry = TrainerTelemetry(rank == 0 and spec.telemetry.metrics_port != 0, spec.data.class_names)
     if rank == 0 and spec.telemetry.metrics_port:
         from distlm.telemetry.server import start_metrics_server
 
         port = start_metrics_server(spec.telemetry.metrics_port, spec.telemetry.host)
         log.info("metrics on port %s", port)
+    telemetry = TrainerTelemetry.for_rank(spec, rank)  # rank 0's sinks, opened before the first step
     test_shard = None if w.memory is not None else _maybe_shard("test")
 
     def report(metrics: Dict[str, Any], checkpoint_due: bool) -> None:
@@ -380,7 +379,11 @@ def train_loop_per_worker(config: Dict[str, Any]) -> None:
                 save_state(tmp, w.state())
             ray.train.report(metrics, checkpoint=ray.train.Checkpoint.from_directory(tmp) if rank == 0 else None)
 
-    train_epochs(w, telemetry, lambda worker: worker.evaluate(test_shard), report)
+    failed = True
+    try:
+        failed = train_epochs(w, telemetry, lambda worker: worker.evaluate(test_shard), report) is not None
+    finally:
+        telemetry.close(failed=failed)  # flushed and closed however training ends
 
 
 def _maybe_shard(name: str):

@@ -94,8 +94,7 @@ def train(spec, resume: Optional[str] = None) -> dict:
 
     from distlm.distributed import process_group_backend
     from distlm.telemetry.trainer import TrainerTelemetry
-    from distlm.checkpoint.state import load_state, save_state
-    from distlm.train.epochs import train_epochs
+    from distlm.checkpoint.state import load_state
     from distlm.train.loop import Worker
     from distlm.train.parallel import wrap_model
 
@@ -116,7 +115,23 @@ def train(spec, resume: Optional[str] = None) -> dict:
         log.info("rank %d resumed from %s at epoch %d step %d", rank, start, w.epoch, w.step)
         if rank == 0:  # what the live worker holds now, to compare with the file (scripts/gpu-check)
             log.info("resumed state: %s", json.dumps(state_digest(w.objective.state_dict(), w.step, w.epoch)))
-    telemetry = TrainerTelemetry(False)
+    # rank 0's sinks, opened before the first step; no Prometheus: torchrun serves no /metrics
+    telemetry = TrainerTelemetry.for_rank(spec, rank, without=("prometheus",))
+    failed = True
+    try:
+        metrics = _train_epochs(w, spec, rank, telemetry, folder)
+        failed = False
+    finally:
+        telemetry.close(failed=failed)  # flushed and closed however training ends
+    return metrics
+
+
+def _train_epochs(w, spec, rank: int, telemetry, folder: str) -> dict:
+    """The epochs of `train` through the one loop: rank 0 writes a checkpoint folder when
+    one is due and logs each epoch; the last epoch's metrics."""
+    from distlm.checkpoint.state import save_state
+    from distlm.train.epochs import train_epochs
+
     metrics: dict = {}
 
     def end_of_epoch(m: dict, checkpoint_due: bool) -> None:

@@ -128,7 +128,7 @@ def _row(key: str, section: str) -> str:
 def test_every_registered_name_a_field_accepts_is_documented():
     import distlm.data.readers  # noqa: F401  (registers the readers)
     import distlm.models  # noqa: F401  (registers the models)
-    from distlm.data.loading.augment import AUGMENTATIONS
+    from distlm.data.loading.augment_presets import AUGMENTATIONS
     from distlm.data.readers.base import READERS
     from distlm.formulas.builtin import FORMULA_SETS
     from distlm.models.registry import MODELS

@@ -1,5 +1,5 @@
 """docs/telemetry.md (and the name table of docs/deploy.md) list exactly the metrics
-that distlm/telemetry/trainer.py and pipeline.py register, with their types and labels."""
+that distlm/telemetry/prometheus_sink.py and pipeline.py register, with their types and labels."""
 from __future__ import annotations
 
 import re
@@ -10,7 +10,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from distlm.telemetry.pipeline import PrepareMetrics
-from distlm.telemetry.trainer import TrainerTelemetry
+from distlm.telemetry.prometheus_sink import PrometheusSink
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 Metric = Tuple[str, Tuple[str, ...]]  # (type, label names)
@@ -23,7 +23,7 @@ def exposed(metric) -> Tuple[str, Metric]:
 
 
 def registered() -> Dict[str, Dict[str, Metric]]:
-    trainer = dict(exposed(m) for m in TrainerTelemetry(True).m.values())
+    trainer = dict(exposed(m) for m in PrometheusSink().m.values())
     prepare = dict(exposed(m) for m in vars(PrepareMetrics(CollectorRegistry())).values())
     return {"train": trainer, "prepare": prepare}
 

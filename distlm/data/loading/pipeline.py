@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional, Union
+from typing import Optional
 
 import numpy as np
 import torch
 
-from distlm.data.loading.augment import Augment, resolve_augment
+from distlm.data.loading.augment import Augment, AugmentLike, resolve_augment
 from distlm.data.loading.batch import Batch, Device, HostBatch
 from distlm.data.loading.norm import NormStats, normalize
 
@@ -25,14 +25,15 @@ class DevicePipeline:
     """Turns each :class:`HostBatch` into a normalised, augmented :class:`Batch` on ``device``.
 
     ``norm=None`` only rescales to [0, 1]. ``augment_unlabelled=None`` reuses the
-    labelled augmentation. Augmentation names come from ``AUGMENTATIONS``.
+    labelled augmentation. Each augmentation is a preset name (``AUGMENTATIONS``), an
+    ``AugmentSpec`` (or its mapping) or a callable (``distlm.data.loading.augment``).
     """
 
     device: Device = "cpu"
     norm: Optional[NormStats] = None
-    augment_labelled: Union[str, Augment] = "none"
-    augment_unlabelled: Union[str, Augment, None] = None
-    augment_strong: Union[str, Augment, None] = None  # set: also a strong view x_u_s of the unlabelled rows
+    augment_labelled: AugmentLike = "none"
+    augment_unlabelled: Optional[AugmentLike] = None
+    augment_strong: Optional[AugmentLike] = None  # set: also a strong view x_u_s of the unlabelled rows
 
     def __post_init__(self) -> None:
         self.device = torch.device(self.device)

@@ -1,17 +1,20 @@
 """Strong (RandAugment-like) batched ops on ``(B, C, H, W)`` floats, for SSL consistency work.
 
 Each op draws its per-sample parameters from a ``torch.Generator``; ``rand_augment``
-applies every op to the whole batch and keeps the result per sample with probability
-``num_ops / len(ops)``, so each sample gets about ``num_ops`` ops without a Python loop.
+applies every op of its list (``RAND_OPS`` names) to the whole batch and keeps the
+result per sample with probability ``num_ops / len(ops)``, so each sample gets about
+``num_ops`` ops without a Python loop.
 """
 from __future__ import annotations
 
 import math
+from typing import Callable, Sequence
 
 import torch
 import torch.nn.functional as F
 
 from distlm.data.loading.augment_ops import bernoulli, brightness, contrast, saturation, uniform
+from distlm.registry import Registry
 
 
 def affine_matrices(gen: torch.Generator, n: int, degrees: float, translate: float,
@@ -54,21 +57,49 @@ def cutout(x: torch.Tensor, gen: torch.Generator, size: float = 0.5, value: floa
     return x.masked_fill(inside[:, None], value)
 
 
-def rand_augment(x: torch.Tensor, gen: torch.Generator, num_ops: int = 2, magnitude: float = 0.5,
-                 cutout_size: float = 0.5) -> torch.Tensor:
-    """RandAugment-like: ~``num_ops`` of {affine, brightness, contrast, saturation} per sample, then cutout.
+RandOp = Callable[[torch.Tensor, torch.Generator, float], torch.Tensor]
+#: RandAugment's ops: ``op(x, gen, magnitude)``, magnitude in [0, 1] scaling the op's range
+RAND_OPS: Registry[RandOp] = Registry("RandAugment op")
 
-    ``magnitude`` in [0, 1] scales every op (1: ±30° rotation, ±0.5 std brightness, …).
+
+@RAND_OPS.register("affine")
+def rand_affine(x: torch.Tensor, gen: torch.Generator, m: float) -> torch.Tensor:
+    """±30·m° rotation, ±0.15·m translation, 1 ± 0.2·m scale, ±15·m° shear."""
+    return random_affine(x, gen, degrees=30 * m, translate=0.15 * m, scale=(1 - 0.2 * m, 1 + 0.2 * m), shear=15 * m)
+
+
+@RAND_OPS.register("brightness")
+def rand_brightness(x: torch.Tensor, gen: torch.Generator, m: float) -> torch.Tensor:
+    """Shift by U(−0.5·m, 0.5·m) std."""
+    return brightness(x, gen, 0.5 * m)
+
+
+@RAND_OPS.register("contrast")
+def rand_contrast(x: torch.Tensor, gen: torch.Generator, m: float) -> torch.Tensor:
+    """Scale around the image mean by U(1 − 0.5·m, 1 + 0.5·m)."""
+    return contrast(x, gen, 0.5 * m)
+
+
+@RAND_OPS.register("saturation")
+def rand_saturation(x: torch.Tensor, gen: torch.Generator, m: float) -> torch.Tensor:
+    """Scale around the channel mean by U(1 − 0.5·m, 1 + 0.5·m) (3 channels only)."""
+    return saturation(x, gen, 0.5 * m)
+
+
+def rand_augment(x: torch.Tensor, gen: torch.Generator, num_ops: int = 2, magnitude: float = 0.5,
+                 ops: Sequence[str] = ("affine", "brightness", "contrast", "saturation")) -> torch.Tensor:
+    """RandAugment-like: ~``num_ops`` of ``ops`` (names in ``RAND_OPS``) per sample, in that order.
+
+    ``x (B, C, H, W)`` → same shape. Every op runs on the whole batch and each sample
+    keeps its result with probability ``min(1, num_ops / len(ops))`` (one Bernoulli draw
+    per sample and op, before the op's own draws).
     """
     m = float(magnitude)
-    ops = [
-        lambda t: random_affine(t, gen, degrees=30 * m, translate=0.15 * m, scale=(1 - 0.2 * m, 1 + 0.2 * m), shear=15 * m),
-        lambda t: brightness(t, gen, 0.5 * m),
-        lambda t: contrast(t, gen, 0.5 * m),
-        lambda t: saturation(t, gen, 0.5 * m),
-    ]
-    p = min(1.0, num_ops / len(ops))
-    for op in ops:
+    fns = [RAND_OPS.get(name) for name in ops]
+    if not fns:
+        return x
+    p = min(1.0, num_ops / len(fns))
+    for op in fns:
         keep = bernoulli(gen, x.shape[0], p, x.device)
-        x = torch.where(keep[:, None, None, None], op(x), x)
-    return cutout(x, gen, cutout_size) if cutout_size > 0 else x
+        x = torch.where(keep[:, None, None, None], op(x, gen, m), x)
+    return x
