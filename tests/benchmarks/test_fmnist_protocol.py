@@ -33,7 +33,7 @@ def short_test_set(monkeypatch):
     """The in-process trainer reads only the first 1,000 of the 10k test images: a full
     evaluation costs ~5 s on 2 cores, and these smoke runs (6-30 steps) only check the
     plumbing; the split test above checks that the real test set is the official 10k."""
-    from distlm.train import data as train_data
+    from distlm.data import sources as train_data
     from distlm.train import loop
 
     def read_memory(spec, with_unlabelled):

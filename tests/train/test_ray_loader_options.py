@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from distlm.data.loading.norm import NormStats
-from distlm.train import data as train_data
+from distlm.data import sources as train_data
 
 from train_helpers import job
 
