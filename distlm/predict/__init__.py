@@ -9,6 +9,7 @@ __getattr__, __all__ = lazy_exports(__name__, {
     "FaceFinder": "distlm.predict.faces",
     "to_rgb": "distlm.predict.faces",
     "Predictor": "distlm.predict.predictor",
+    "predict_to_file": "distlm.predict.to_file",
     "face_rows": "distlm.predict.predictor",
     "FACE_COLUMNS": "distlm.predict.results",
     "Predictions": "distlm.predict.results",

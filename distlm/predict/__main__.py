@@ -4,7 +4,9 @@ Inputs: image files, folders (recursive), ``s3://`` prefixes and videos (every
 ``--every``-th frame). Writes one row per face (``.parquet``, ``.csv``, ``.jsonl`` (a
 JSON object per line) or ``.json`` (one array), by extension) and
 ``<output stem>.errors.csv`` listing every unreadable input with its reason, and every
-frame without a face (``reason`` ``no_face``).
+frame without a face (``reason`` ``no_face``). Rows go to part files as inputs finish;
+the results appear, whole, at the end. A rerun with the same output after a stop
+skips the inputs already done (``--restart`` starts over).
 
 Exit status: 0 done (faceless or unreadable inputs are reported, not fatal), 2 a
 mistake in the command line (one line on stderr): a missing checkpoint or input path,
@@ -51,6 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=64, help="crops per forward pass (default 64)")
     p.add_argument("--items-per-task", type=int, default=4, help="inputs per face-actor call (default 4)")
     p.add_argument("--annotate", default=None, metavar="DIR", help="write copies with boxes and labels here")
+    p.add_argument("--rows-per-part", type=int, default=5000,
+                   help="rows per part file written while running; the driver holds about this many (default 5000)")
+    p.add_argument("--restart", action="store_true",
+                   help="discard an unfinished earlier run into the same output instead of resuming it")
     add_s3(p)
     add_ray(p)
     return p
@@ -80,6 +86,8 @@ def check_args(args: argparse.Namespace) -> None:
         raise UserError(f"--output {args.output!r}: unknown format; end it in {', '.join(OUTPUT_FORMATS)}")
     if args.every < 1:
         raise UserError(f"--every {args.every}: must be >= 1 (1 keeps every frame)")
+    if args.rows_per_part < 1:
+        raise UserError(f"--rows-per-part {args.rows_per_part}: must be >= 1")
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -87,7 +95,6 @@ def _run(args: argparse.Namespace) -> int:
     from distlm.errors import UserError
     from distlm.checkpoint.bundle import load_bundle
     from distlm.predict.inputs import expand_inputs
-    from distlm.predict.results import errors_path, rows_table, write_table
 
     load_bundle(args.checkpoint, args.detector)  # a foreign file or an unknown detector: before Ray starts
     storage = {"endpoint_url": args.endpoint_url} if args.endpoint_url else {}
@@ -95,27 +102,20 @@ def _run(args: argparse.Namespace) -> int:
     if not items:
         raise UserError(f"{' '.join(args.inputs)}: no images or videos found (check the path and the extensions)")
     log.info("predict: %d inputs", len(items))
-    from distlm.predict.pipeline import run_pipeline
+    from distlm.predict.to_file import predict_to_file
     from distlm.ray_local import ray_session
 
     with ray_session(args.address, args.num_cpus):
-        res = run_pipeline(args.checkpoint, items, detector=args.detector, face_actors=args.face_actors,
-                           model_actors=args.model_actors, cpus_per_actor=args.cpus_per_actor,
-                           model_cpus=args.model_cpus, gpus_per_model_actor=args.gpus,
-                           cluster_cpus=args.cluster_cpus,
-                           batch_size=args.batch_size, threshold=args.threshold, every=args.every,
-                           storage=storage, items_per_task=args.items_per_task)
-    write_table(res.to_table(), args.output)
-    skipped = res.errors + [{**n, "reason": "no_face", "detail": "no face found"} for n in res.no_face]
-    err_file = write_table(rows_table(skipped, ["source", "frame", "reason", "detail"]), errors_path(args.output))
-    if args.annotate:
-        from distlm.predict.annotate import annotate
-
-        annotate(res, args.annotate, args.every, storage)
-    print(json.dumps({"out": args.output, "errors": err_file, **dict(res.counts)}))
-    print(f"predict: {res.summary()}", file=sys.stderr)
-    for e in res.errors:
-        print(f"  unreadable: {e['source']}: {e['reason']}", file=sys.stderr)
+        res = predict_to_file(args.checkpoint, items, args.output, detector=args.detector, every=args.every,
+                              threshold=args.threshold, restart=args.restart, rows_per_part=args.rows_per_part,
+                              annotate_dir=args.annotate, storage=storage, face_actors=args.face_actors,
+                              model_actors=args.model_actors, cpus_per_actor=args.cpus_per_actor,
+                              model_cpus=args.model_cpus, gpus_per_model_actor=args.gpus,
+                              cluster_cpus=args.cluster_cpus, batch_size=args.batch_size,
+                              items_per_task=args.items_per_task)
+    print(json.dumps(res))
+    print(f"predict: {res['inputs']} inputs, {res['frames']} frames, {res['faces']} faces; {res['no_face']} frames "
+          f"without a face, {res['unreadable']} unreadable (listed in {res['errors']})", file=sys.stderr)
     return 0
 
 

@@ -1,6 +1,13 @@
-"""``--annotate DIR``: copies of the inputs with face boxes and labels drawn (OpenCV)."""
+"""``--annotate DIR``: copies of the inputs with face boxes and labels drawn (OpenCV).
+
+One JPEG per image and per sampled video frame with faces, named by
+:func:`annotated_name`: the input's file name with its extension, a hash of its
+full path (``x.jpg`` and ``x.png``, or ``a/x.jpg`` and ``b/x.jpg``, never share a
+file) and, for videos, the frame index.
+"""
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from collections import defaultdict
@@ -11,6 +18,7 @@ import numpy as np
 
 from distlm.data.fs import atomic_local
 from distlm.images import DecodeError, decode_image, read_bytes
+from distlm.predict.columns import RECT_COLUMNS
 from distlm.predict.defaults import FRAME_STEP
 from distlm.predict.inputs import VIDEO, kind_of, video_frames
 
@@ -30,17 +38,22 @@ def draw(rgb: np.ndarray, rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
     img = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
     thick = max(1, round(max(img.shape[:2]) / 400))
     for r in rows:
-        x, y, w, h = (int(round(float(r[k]))) for k in ("x", "y", "w", "h"))
+        x, y, w, h = (int(round(float(r[k]))) for k in RECT_COLUMNS)
         cv2.rectangle(img, (x, y), (x + w, y + h), (0, 255, 0), thick)
         cv2.putText(img, label_of(r), (x, max(12, y - 4)), cv2.FONT_HERSHEY_SIMPLEX, 0.4 * thick,
                     (0, 255, 0), thick, cv2.LINE_AA)
     return img
 
 
-def _name(source: str, frame: Optional[int]) -> str:
-    base = re.sub(r"[^A-Za-z0-9._-]+", "_", source.strip("/").replace("://", "_"))
-    stem = os.path.splitext(base)[0]
-    return f"{stem}_f{frame:06d}.jpg" if frame is not None else f"{stem}.jpg"
+def annotated_name(source: str, frame: Optional[int] = None) -> str:
+    """File name of the annotated copy of ``source`` (frame ``frame`` of a video).
+
+    >>> annotated_name("/data/a/x.png")[:6], annotated_name("/data/a/x.png").endswith(".jpg")
+    ('x_png-', True)
+    """
+    base = re.sub(r"[^A-Za-z0-9-]+", "_", os.path.basename(source.rstrip("/")) or "input")
+    digest = hashlib.sha1(source.encode("utf-8")).hexdigest()[:10]
+    return f"{base}-{digest}" + (f"_f{frame:06d}.jpg" if frame is not None else ".jpg")
 
 
 def _imwrite(path: str, bgr: np.ndarray) -> None:
@@ -52,23 +65,25 @@ def _imwrite(path: str, bgr: np.ndarray) -> None:
 
 def annotate(rows: Sequence[Mapping[str, Any]], out_dir: str, every: int = FRAME_STEP,
              storage: Optional[Mapping[str, Any]] = None) -> List[str]:
-    """Write one annotated JPEG per image (and per sampled video frame with faces) to ``out_dir``."""
+    """Write one annotated JPEG per image (and per sampled video frame with faces) to
+    ``out_dir``; ``rows`` are face rows (:data:`~distlm.predict.columns.FACE_COLUMNS`),
+    all those of each input they name. Returns the paths written."""
     os.makedirs(out_dir, exist_ok=True)
     by_source: Dict[str, Dict[int, list]] = defaultdict(lambda: defaultdict(list))
     for r in rows:
-        by_source[str(r["source"])][int(r["frame"])].append(r)
+        by_source[str(r["input"])][int(r["frame"])].append(r)
     written = []
     for source, frames in by_source.items():
         try:
             if kind_of(source) == VIDEO:
                 for f, rgb in video_frames(source, every, storage):
                     if f in frames:
-                        path = os.path.join(out_dir, _name(source, f))
+                        path = os.path.join(out_dir, annotated_name(source, f))
                         _imwrite(path, draw(rgb, frames[f]))
                         written.append(path)
             elif not source.startswith("<"):
                 rgb = decode_image(read_bytes(source, storage), source)
-                path = os.path.join(out_dir, _name(source, None))
+                path = os.path.join(out_dir, annotated_name(source))
                 _imwrite(path, draw(rgb, frames[0]))
                 written.append(path)
         except DecodeError:

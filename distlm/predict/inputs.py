@@ -56,6 +56,27 @@ def video_frames(path: str, every: int = 1, storage: Optional[Mapping[str, Any]]
     Raises:
         DecodeError: ``unreadable_file`` / ``not_a_video`` naming the file.
     """
+    for i, _, rgb in timed_frames(path, every, storage, max_frames):
+        yield i, rgb
+
+
+def frame_time(frame: Any, index: int, stream: Any) -> Optional[float]:
+    """Seconds from the start of the video: the frame's ``pts * time_base`` (PyAV
+    ``frame.time``), else ``index / average frame rate``, else None."""
+    if frame.time is not None:
+        return float(frame.time)
+    rate = stream.average_rate or stream.guessed_rate
+    return float(index / rate) if rate else None
+
+
+def timed_frames(path: str, every: int = 1, storage: Optional[Mapping[str, Any]] = None,
+                 max_frames: Optional[int] = None) -> Iterator[Tuple[int, Optional[float], np.ndarray]]:
+    """Yield ``(frame_index, seconds, (H, W, 3) uint8 RGB)`` for frames ``0, every, 2*every...``
+    (seconds: :func:`frame_time`).
+
+    Raises:
+        DecodeError: ``unreadable_file`` / ``not_a_video`` / ``corrupt`` naming the file.
+    """
     try:
         import av
     except ImportError as err:  # pragma: no cover - dependency message
@@ -74,12 +95,13 @@ def video_frames(path: str, every: int = 1, storage: Optional[Mapping[str, Any]]
         with container:
             kept = 0
             try:
+                stream = container.streams.video[0]
                 for i, frame in enumerate(container.decode(video=0)):
                     if i % every:
                         continue
-                    yield i, frame.to_ndarray(format="rgb24")
+                    yield i, frame_time(frame, i, stream), frame.to_ndarray(format="rgb24")
                     kept += 1
                     if max_frames and kept >= max_frames:
                         return
-            except (av.error.FFmpegError, ValueError) as err:
+            except (av.error.FFmpegError, ValueError, IndexError) as err:
                 raise DecodeError("corrupt", path, f"video decoding failed: {err}") from err

@@ -10,22 +10,23 @@ from distlm.images import DecodeError, decode_image, read_bytes
 from distlm.checkpoint.bundle import Bundle, load_bundle
 from distlm.predict.defaults import FRAME_STEP
 from distlm.predict.faces import Face, FaceFinder, to_rgb
-from distlm.predict.inputs import VIDEO, kind_of, video_frames
-from distlm.predict.results import FACE_COLUMNS, Predictions
+from distlm.predict.columns import FACE_COLUMNS, face_fields
+from distlm.predict.inputs import VIDEO, kind_of, timed_frames
+from distlm.predict.results import Predictions
 from distlm.predict.scoring import DEFAULT_THRESHOLD, Scorer, score_names
 
-Frame = Tuple[str, int, np.ndarray]  # source, frame index, RGB pixels
+Frame = Tuple[str, int, Optional[float], np.ndarray]  # input, frame index, seconds (videos), RGB pixels
 
 
-def face_rows(frames: Sequence[Tuple[str, int]], faces: Sequence[List[Face]],
+def face_rows(frames: Sequence[Tuple[str, int, Optional[float]]], faces: Sequence[List[Face]],
               cols: Mapping[str, np.ndarray]) -> List[Dict[str, Any]]:
-    """Records for the faces of ``frames``; ``cols`` are score columns over all faces in order."""
+    """Records for the faces of ``frames`` (``input, frame, timestamp``); ``cols`` are
+    score columns over all faces in order. Columns: :data:`FACE_COLUMNS`, then ``cols``."""
     rows, k = [], 0
-    for (source, frame), found in zip(frames, faces):
+    for (source, frame, t), found in zip(frames, faces):
         for face in found:
-            x, y, w, h = (float(v) for v in face.box)
-            row: Dict[str, Any] = {"source": source, "frame": int(frame), "face": face.index,
-                                   "x": x, "y": y, "w": w, "h": h, "det_score": float(face.score)}
+            row: Dict[str, Any] = {"input": source, "frame": int(frame), "timestamp": t, "face_id": face.index,
+                                   **face_fields(face.box, face.score, face.landmarks)}
             for name, values in cols.items():
                 v = values[k]
                 row[name] = v.item() if hasattr(v, "item") else v
@@ -51,7 +52,7 @@ class Predictor:
 
         p = distlm.Predictor("runs/rafdb/checkpoint_000009")
         rows = p.predict(["a.jpg", "b.png"])     # list of dicts, one per face
-        rows.to_table().to_pandas()              # columns: source, frame, face, x, y, w, h, ...
+        rows.to_table().to_pandas()              # columns: input, frame, timestamp, face_id, FaceRectX, ...
 
     Raises:
         CheckpointError: the file is not a distlm checkpoint (or a foreign pickle).
@@ -76,28 +77,28 @@ class Predictor:
             source = os.fspath(image) if is_path else f"<input {i}>"
             try:
                 if is_path and kind_of(source) == VIDEO:
-                    for f, rgb in video_frames(source, self.every, self.storage):
-                        yield source, f, rgb
+                    for f, t, rgb in timed_frames(source, self.every, self.storage):
+                        yield source, f, t, rgb
                 elif is_path:
-                    yield source, 0, decode_image(read_bytes(source, self.storage), source)
+                    yield source, 0, None, decode_image(read_bytes(source, self.storage), source)
                 else:
-                    yield source, 0, to_rgb(image)
+                    yield source, 0, None, to_rgb(image)
             except (DecodeError, ValueError) as err:
                 out.counts["unreadable"] += 1
-                out.errors.append({"source": source, "frame": None,
+                out.errors.append({"input": source, "frame": None, "timestamp": None,
                                    "reason": getattr(err, "reason", "not_an_image"), "detail": str(err)})
 
     def _flush(self, chunk: List[Frame], out: Predictions) -> None:
-        faces = self.finder.find([rgb for _, _, rgb in chunk])
+        faces = self.finder.find([rgb for _, _, _, rgb in chunk])
         crops = [f.crop for found in faces for f in found]
         size, ch = self.bundle.image_size, self.bundle.channels
         cols = self.scorer.columns(np.stack(crops) if crops else np.zeros((0, size, size, ch), np.uint8))
-        keys = [(s, f) for s, f, _ in chunk]
+        keys = [(s, f, t) for s, f, t, _ in chunk]
         for key, found in zip(keys, faces):
             out.counts["frames"] += 1
             if not found:
                 out.counts["no_face"] += 1
-                out.no_face.append({"source": key[0], "frame": key[1]})
+                out.no_face.append({"input": key[0], "frame": key[1], "timestamp": key[2]})
         rows = face_rows(keys, faces, cols)
         out.counts["faces"] += len(rows)
         out.extend(rows)

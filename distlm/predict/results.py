@@ -1,13 +1,14 @@
 """Prediction records: one dict per face; tables and files from them.
 
-Columns, in order: ``source`` (path, URI or ``<input N>``), ``frame`` (video frame
-index, 0 for images), ``face`` (index among the frame's faces), ``x, y, w, h`` (box
-in source pixels), ``det_score``, then the score columns of
+Columns, in order: :data:`~distlm.predict.columns.FACE_COLUMNS` (``input`` (path, URI or
+``<input N>``), ``frame`` (video frame index, 0 for images), ``timestamp`` (seconds into
+the video, null for images), ``face_id`` (index among the frame's faces),
+``FaceRectX, FaceRectY, FaceRectWidth, FaceRectHeight`` (box in source pixels),
+``FaceScore``, the landmark columns), then the score columns of
 :func:`distlm.predict.scoring.score_columns`.
 """
 from __future__ import annotations
 
-import json
 import os
 from collections import Counter
 from typing import Any, Dict, Iterable, List, Optional
@@ -15,10 +16,11 @@ from typing import Any, Dict, Iterable, List, Optional
 import pyarrow as pa
 
 from distlm.data.fs import atomic_local
-from distlm.errors import UserError
+from distlm.predict.columns import ERROR_COLUMNS, FACE_COLUMNS
+from distlm.predict.writers import OUTPUT_FORMATS, format_of, open_writer
 
-FACE_COLUMNS = ("source", "frame", "face", "x", "y", "w", "h", "det_score")
-ERROR_COLUMNS = ("source", "frame", "reason", "detail")
+__all__ = ["ERROR_COLUMNS", "FACE_COLUMNS", "NO_FACE", "OUTPUT_FORMATS", "Predictions", "errors_path",
+           "rows_table", "write_table"]
 NO_FACE = "no_face"
 
 
@@ -26,8 +28,8 @@ class Predictions(list):
     """A list of per-face dicts, plus what did not give faces.
 
     Attributes:
-        errors: ``{source, frame, reason, detail}`` for every unreadable input.
-        no_face: ``{source, frame}`` for every frame where no face was found.
+        errors: ``{input, frame, timestamp, reason, detail}`` for every unreadable input.
+        no_face: ``{input, frame, timestamp}`` for every frame where no face was found.
         counts: ``inputs``, ``frames``, ``faces``, ``no_face``, ``unreadable``.
     """
 
@@ -58,31 +60,14 @@ def rows_table(rows: List[Dict[str, Any]], columns: List[str]) -> pa.Table:
     return pa.table({c: [r.get(c) for r in rows] for c in columns})
 
 
-OUTPUT_FORMATS = (".parquet", ".csv", ".jsonl", ".json")
-
-
 def write_table(table: pa.Table, path: str) -> str:
-    """Write by extension: ``.parquet``, ``.csv``, ``.jsonl`` (a JSON object per line) or
-    ``.json`` (one JSON array of objects)."""
-    ext = os.path.splitext(path)[1].lower()
-    if ext not in OUTPUT_FORMATS:
-        raise UserError(f"{path}: unknown output format {ext!r}; use {', '.join(OUTPUT_FORMATS)}")
+    """Write by extension (:mod:`distlm.predict.writers`): ``.parquet``, ``.csv``,
+    ``.jsonl`` (a JSON object per line) or ``.json`` (one JSON array of objects);
+    whole or not at all (:func:`~distlm.data.fs.atomic_local`)."""
+    fmt = format_of(path)
     with atomic_local(path) as tmp:  # a kill mid-write leaves no partial file under ``path``
-        if ext == ".parquet":
-            import pyarrow.parquet as pq
-
-            pq.write_table(table, tmp)
-        elif ext == ".csv":
-            import pyarrow.csv as pacsv
-
-            pacsv.write_csv(table, tmp)
-        elif ext == ".json":  # one JSON array
-            with open(tmp, "w") as fh:
-                json.dump(table.to_pylist(), fh)
-        else:  # JSON lines
-            with open(tmp, "w") as fh:
-                for row in table.to_pylist():
-                    fh.write(json.dumps(row) + "\n")
+        with open_writer(tmp, table.schema, fmt) as w:
+            w.write(table)
     return path
 
 

@@ -9,6 +9,7 @@ import torch
 from distlm.checkpoint.bundle import Bundle
 from distlm.predict.defaults import AU_THRESHOLD
 from distlm.models.forward import predict_batch
+from distlm.predict.emotions import emotion_columns
 
 #: AU scores at or above this are ``on`` (sigmoid heads: probability 0.5).
 DEFAULT_THRESHOLD = AU_THRESHOLD
@@ -52,29 +53,41 @@ class Scorer:
 def score_columns(bundle: Bundle, scores: np.ndarray, threshold: float = DEFAULT_THRESHOLD) -> Dict[str, np.ndarray]:
     """Named columns from ``(N, K)`` head scores.
 
-    Expression models: one probability column per class name plus ``expression``
-    (the arg-max name). AU models: ``AU01``… scores, ``AU01_on``… (0/1 at
-    ``threshold``) and, when the checkpoint has formulas, one pseudo-emotion score
-    column per emotion plus ``pseudo_emotion`` (the arg-max).
+    Expression models: one probability column per class (named by
+    :func:`~distlm.predict.emotions.emotion_columns`: ``happy`` → ``happiness``…) plus
+    ``expression`` (the arg-max column name). AU models: ``AU01``… scores,
+    ``AU01_on``… (0/1 at ``threshold``) and, when the checkpoint has formulas, one
+    pseudo-emotion score column per emotion (py-feat names) plus ``pseudo_emotion``
+    (the arg-max).
     """
     cols: Dict[str, np.ndarray] = {}
+    if bundle.kind != "aus":
+        names = emotion_columns(bundle.names)
+        for j, name in enumerate(names):
+            cols[name] = scores[:, j]
+        top = scores.argmax(axis=1) if len(scores) else np.zeros(0, np.int64)
+        cols["expression"] = np.array([names[i] for i in top], dtype=object)
+        return cols
     for j, name in enumerate(bundle.names):
         cols[name] = scores[:, j]
-    if bundle.kind != "aus":
-        top = scores.argmax(axis=1) if len(scores) else np.zeros(0, np.int64)
-        cols["expression"] = np.array([bundle.names[i] for i in top], dtype=object)
-        return cols
     for j, name in enumerate(bundle.names):
         cols[f"{name}_on"] = (scores[:, j] >= threshold).astype(np.int8)
     if bundle.formula is not None and bundle.emotions:
         pseudo = scores @ bundle.formula.numpy()
-        for k, emo in enumerate(bundle.emotions):
+        emotions = emotion_columns(bundle.emotions)
+        for k, emo in enumerate(emotions):
             cols[emo] = pseudo[:, k].astype(np.float32)
         top = pseudo.argmax(axis=1) if len(pseudo) else np.zeros(0, np.int64)
-        cols["pseudo_emotion"] = np.array([bundle.emotions[i] for i in top], dtype=object)
+        cols["pseudo_emotion"] = np.array([emotions[i] for i in top], dtype=object)
     return cols
 
 
 def score_names(bundle: Bundle) -> List[str]:
     """The score column names :func:`score_columns` produces, in order."""
     return list(score_columns(bundle, np.zeros((1, len(bundle.names)), np.float32)))
+
+
+def class_columns(bundle: Bundle) -> List[str]:
+    """The score column of each of ``bundle.names``, in order (expression classes
+    renamed as in :func:`score_columns`; AU ids unchanged)."""
+    return list(bundle.names) if bundle.kind == "aus" else emotion_columns(bundle.names)

@@ -9,6 +9,7 @@ from PIL import Image
 
 from distlm.faces import FaceCropper
 from distlm.data.image_column import decode
+from distlm.predict.columns import RECT_COLUMNS
 from distlm.predict.pipeline import FaceStage
 
 skdata = pytest.importorskip("skimage.data")
@@ -35,10 +36,10 @@ def test_prepare_and_predict_give_the_same_box_and_crop(photos, detector, align)
     for i in range(2):
         if kept[i] < 0:
             continue
-        row = np.flatnonzero((predicted["order"] == i) & (predicted["face"] == kept[i]))
-        assert len(row) == 1, (i, predicted["face"])
+        row = np.flatnonzero((predicted["order"] == i) & (predicted["face_id"] == kept[i]))
+        assert len(row) == 1, (i, predicted["face_id"])
         j = int(row[0])
-        box = np.array([predicted[k][j] for k in ("x", "y", "w", "h")], np.float32)
+        box = np.array([predicted[k][j] for k in RECT_COLUMNS], np.float32)
         np.testing.assert_array_equal(box, np.asarray(prepared.column("box")[i].as_py(), np.float32))
         got = decode(prepared)[i]
         assert np.array_equal(predicted["crop"][j], got), f"crop {i} differs"

@@ -5,33 +5,28 @@ Each command runs as a subprocess that is SIGKILLed at its K-th output commit
 name (only a hidden temporary may remain), the outputs committed before it must be
 complete, and a command that wrote in place would not be killed at all (the test
 then fails on its exit status). ``atomic_local`` itself removes its temporary when
-the writer raises."""
+the writer raises. Predict's outputs (parts, resume) have their own tests in
+``test_resume.py``."""
 from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
 
-import pyarrow.parquet as pq
 import pytest
 from PIL import Image
 
 from distlm.data.fs import atomic_local
 
+from predict_helpers import killed_at
+
 REPO = Path(__file__).resolve().parents[2]
-SHIM = REPO / "tests" / "kill_at_commit.py"
 
 
 def _killed_at(k: int, module: str, *args: str, cwd: Path) -> subprocess.CompletedProcess:
-    out = subprocess.run([sys.executable, str(SHIM), str(k), module, *args], cwd=cwd, capture_output=True,
-                         text=True, timeout=600, stdin=subprocess.DEVNULL)
-    assert out.returncode == -signal.SIGKILL, \
-        f"{module} was not killed at output commit {k} (rc {out.returncode}):\n{out.stderr[-3000:]}"
-    assert "kill_at_commit: SIGKILL before renaming onto" in out.stderr
-    return out
+    return killed_at(k, module, *args, cwd=cwd)
 
 
 def _final_target(out: subprocess.CompletedProcess) -> Path:
@@ -90,15 +85,3 @@ def test_evaluate_killed_mid_write_leaves_no_partial_output(fmnist_worker, tmp_p
     for png in out_dir.glob("*.png"):
         Image.open(png).verify()  # complete images
     assert (out_dir / "metrics.csv").read_text().count("\n") == 2
-
-
-@pytest.mark.slow
-def test_predict_killed_mid_write_leaves_no_partial_table(ray_shared, rgb_checkpoint, astronaut_file, tmp_path):
-    address = ray_shared.get_runtime_context().gcs_address
-    results, errors = tmp_path / "faces.parquet", tmp_path / "faces.errors.csv"
-    args = [rgb_checkpoint, astronaut_file, "--out", str(results), "--address", address]
-    out = _killed_at(1, "distlm.predict", *args, cwd=REPO)
-    assert _final_target(out) == results and not results.exists() and not errors.exists()
-    out = _killed_at(2, "distlm.predict", *args, cwd=REPO)
-    assert _final_target(out) == errors and not errors.exists()
-    assert pq.read_table(results).num_rows == 1  # the output committed before the kill is whole

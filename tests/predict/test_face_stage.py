@@ -31,3 +31,6 @@ def test_detection_runs_once_over_the_whole_task(tmp_path):
     assert list(out["outcome"]) == ["ok", "unreadable", "ok", "ok"]
     assert out["reason"][1] == "not_an_image"
     assert out["crop"].shape == (4, 16, 16, 3) and not out["crop"][1].any()
+    assert list(out["n_item"]) == [1, 1, 1, 1] and list(out["input"]) == sources
+    assert np.isnan(out["frame"][1]) and list(out["frame"][[0, 2, 3]]) == [0, 0, 0]
+    assert np.isnan(out["timestamp"]).all() and np.isnan(out["x_left_eye"]).all()  # images; no landmarks

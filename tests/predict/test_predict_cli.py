@@ -12,6 +12,9 @@ from skimage import data
 
 import distlm
 from distlm.predict.__main__ import main
+from distlm.predict.columns import LANDMARK_COLUMNS, RECT_COLUMNS
+from distlm.predict.parts import parts_dir
+from distlm.predict.scoring import class_columns
 
 from predict_helpers import ASTRONAUT_FACE, box_iou, write_video
 
@@ -36,18 +39,24 @@ def test_folder_pipeline_accounts_for_every_input(rgb_checkpoint, tmp_path, caps
     rows = pq.read_table(out).to_pylist()
     skipped = pacsv.read_csv(summary["errors"]).to_pylist()
     inputs = {str(p) for p in src.rglob("*") if p.is_file()}
-    assert {r["source"] for r in rows} | {e["source"] for e in skipped} == inputs
-    reasons = {os.path.basename(e["source"]): e["reason"] for e in skipped}
+    assert {r["input"] for r in rows} | {e["input"] for e in skipped} == inputs
+    reasons = {os.path.basename(e["input"]): e["reason"] for e in skipped}
     assert reasons.pop("broken.jpg") in ("truncated", "corrupt", "not_an_image")
     assert reasons == {"empty.png": "empty", "noface.png": "no_face"}
-    video = [r for r in rows if r["source"].endswith("clip.mp4")]
+    video = sorted((r for r in rows if r["input"].endswith("clip.mp4")), key=lambda r: r["frame"])
     assert [r["frame"] for r in video] == [0, 2, 4]
-    [astro] = [r for r in rows if r["source"].endswith("astronaut.png")]
-    assert box_iou((astro["x"], astro["y"], astro["w"], astro["h"]), ASTRONAUT_FACE) > 0.8
-    [flip] = [r for r in rows if r["source"].endswith("flipped.jpg")]
-    assert abs((flip["x"] + flip["w"] / 2) - (512 - astro["x"] - astro["w"] / 2)) < 10
+    assert [r["timestamp"] for r in video] == pytest.approx([0.0, 0.4, 0.8])  # 5 fps
+    [astro] = [r for r in rows if r["input"].endswith("astronaut.png")]
+    assert astro["timestamp"] is None and astro["face_id"] == 0
+    assert box_iou(tuple(astro[k] for k in RECT_COLUMNS), ASTRONAUT_FACE) > 0.8
+    assert all(astro[k] is not None for k in LANDMARK_COLUMNS)  # MTCNN's five points
+    assert astro["x_left_eye"] < astro["x_right_eye"]
+    [flip] = [r for r in rows if r["input"].endswith("flipped.jpg")]
+    fx, fw, ax, aw = flip["FaceRectX"], flip["FaceRectWidth"], astro["FaceRectX"], astro["FaceRectWidth"]
+    assert abs((fx + fw / 2) - (512 - ax - aw / 2)) < 10
     pred = distlm.Predictor(rgb_checkpoint, device="cpu")
     [ref] = pred.predict(str(src / "astronaut.png"))
-    np.testing.assert_allclose([astro[n] for n in pred.bundle.names], [ref[n] for n in pred.bundle.names],
-                               atol=1e-5)
+    names = class_columns(pred.bundle)
+    np.testing.assert_allclose([astro[n] for n in names], [ref[n] for n in names], atol=1e-5)
     assert len(os.listdir(ann)) == 2 + 3  # two photos with a face, three sampled video frames
+    assert not os.path.exists(parts_dir(out))

@@ -9,7 +9,8 @@ from PIL import Image
 
 import distlm
 from distlm.checkpoint.state import CheckpointError, load_state
-from distlm.train.evaluate import predict_batch
+from distlm.predict.scoring import class_columns
+from distlm.models.forward import predict_batch
 
 from predict_helpers import ASTRONAUT_FACE, box_iou, write_video
 
@@ -22,14 +23,14 @@ def test_fmnist_round_trip_matches_training_module(fmnist_worker):
     ref = torch.softmax(predict_batch(worker.model, images.copy(), worker.norm, "cpu").logits, -1).numpy()
     pred = distlm.Predictor(path, device="cpu")
     rows = pred.predict(list(images))
-    names = pred.bundle.names
     assert len(rows) == len(images) and not rows.errors
-    got = np.array([[r[n] for n in names] for r in rows])
+    got = np.array([[r[n] for n in class_columns(pred.bundle)] for r in rows])
     np.testing.assert_allclose(got, ref, atol=1e-5)
-    assert [r["expression"] for r in rows] == [names[i] for i in ref.argmax(1)]
-    assert all((r["x"], r["y"], r["w"], r["h"]) == (0, 0, 28, 28) for r in rows)
+    assert [r["expression"] for r in rows] == [class_columns(pred.bundle)[i] for i in ref.argmax(1)]
+    assert all((r["FaceRectX"], r["FaceRectY"], r["FaceRectWidth"], r["FaceRectHeight"]) == (0, 0, 28, 28) for r in rows)
     table = rows.to_table()
-    assert table.num_rows == len(images) and table.column_names[:8] == list(distlm.predict.FACE_COLUMNS)
+    assert table.num_rows == len(images) and table.column_names[:19] == list(distlm.predict.FACE_COLUMNS)
+    assert rows[0]["x_left_eye"] is None and rows[0]["timestamp"] is None  # detector none: no landmarks
 
 
 def test_astronaut_one_face_in_place(rgb_checkpoint, astronaut_file):
@@ -37,21 +38,23 @@ def test_astronaut_one_face_in_place(rgb_checkpoint, astronaut_file):
     pil = Image.open(astronaut_file)
     chw = torch.from_numpy(np.asarray(pil).transpose(2, 0, 1).copy())
     rows = pred.predict([astronaut_file, pil, chw])
-    assert [r["source"] for r in rows] == [astronaut_file, "<input 1>", "<input 2>"]
+    assert [r["input"] for r in rows] == [astronaut_file, "<input 1>", "<input 2>"]
     for r in rows:
-        assert r["face"] == 0 and r["det_score"] > 0.9
-        assert box_iou((r["x"], r["y"], r["w"], r["h"]), ASTRONAUT_FACE) > 0.8, r
-        assert sum(r[n] for n in pred.bundle.names) == pytest.approx(1.0, abs=1e-5)
+        assert r["face_id"] == 0 and r["FaceScore"] > 0.9
+        assert r["x_left_eye"] < r["x_right_eye"] and r["y_nose"] < r["y_mouth_left"]  # MTCNN's five points
+        assert box_iou((r["FaceRectX"], r["FaceRectY"], r["FaceRectWidth"], r["FaceRectHeight"]), ASTRONAUT_FACE) > 0.8, r
+        assert sum(r[n] for n in class_columns(pred.bundle)) == pytest.approx(1.0, abs=1e-5)
     assert rows[0]["expression"] == rows[1]["expression"] == rows[2]["expression"]
-    np.testing.assert_allclose([rows[0][n] for n in pred.bundle.names], [rows[2][n] for n in pred.bundle.names],
+    np.testing.assert_allclose([rows[0][n] for n in class_columns(pred.bundle)], [rows[2][n] for n in class_columns(pred.bundle)],
                                atol=1e-6)
 
 
 def test_video_one_row_per_sampled_frame(rgb_checkpoint, tmp_path):
     video = write_video(str(tmp_path / "clip.mp4"), frames=7)
     rows = distlm.Predictor(rgb_checkpoint, device="cpu", every=3).predict(str(video))
-    assert [(r["frame"], r["face"]) for r in rows] == [(0, 0), (3, 0), (6, 0)]
-    xs = [r["x"] for r in rows]
+    assert [(r["frame"], r["face_id"]) for r in rows] == [(0, 0), (3, 0), (6, 0)]
+    assert [r["timestamp"] for r in rows] == pytest.approx([0.0, 0.6, 1.2])  # 5 fps
+    xs = [r["FaceRectX"] for r in rows]
     assert xs[0] > xs[1] > xs[2]  # the face moves left as the window slides right
 
 
@@ -61,8 +64,8 @@ def test_bad_inputs_are_listed_not_raised(rgb_checkpoint, tmp_path):
     blank = np.full((120, 160, 3), 90, np.uint8)
     rows = distlm.Predictor(rgb_checkpoint, device="cpu").predict([str(broken), blank])
     assert len(rows) == 0
-    assert [e["source"] for e in rows.errors] == [str(broken)] and rows.errors[0]["reason"]
-    assert rows.no_face == [{"source": "<input 1>", "frame": 0}]
+    assert [e["input"] for e in rows.errors] == [str(broken)] and rows.errors[0]["reason"]
+    assert rows.no_face == [{"input": "<input 1>", "frame": 0, "timestamp": None}]
     assert rows.counts["no_face"] == 1 and rows.counts["unreadable"] == 1
 
 
