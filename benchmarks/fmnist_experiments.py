@@ -10,19 +10,24 @@ rows ``jobs/fmnist/attributes/*.yaml``. Every row runs under the same budget
 (+100 unlabelled for SSL/transfer rows), the spec's augmentation for all.
 
     python benchmarks/fmnist_experiments.py --quick --no-ray          # < 10 min, 2 cores
-    python benchmarks/fmnist_experiments.py --no-ray --out docs/results-full.md  # 3 seeds, all rows
+    python benchmarks/fmnist_experiments.py --no-ray --out /tmp/full.md   # 3 seeds, all rows
     python benchmarks/fmnist_experiments.py --rows ce,lm_ssl_ema --seeds 0,1 --steps 600
+    python benchmarks/fmnist_experiments.py --section paper-400 --no-ray --steps 400 ... --report-only
 
 Default: each run is ``build_trainer(spec).fit()`` on one local Ray session
 (``--workers`` workers); ``--no-ray`` trains in this process with
 ``distlm.train.loop.Worker`` (identical maths, 1 worker, faster on a small machine).
-Finished runs are stored in ``<out>.json``; re-running the same command skips them.
+Finished runs are stored in ``<out>.json.gz`` (``--store``); re-running the same command
+skips them. ``docs/results.md`` is assembled from sections, one per budget: ``--section
+NAME`` rewrites only the text between that section's markers, from the store
+``benchmarks/results/NAME.json.gz`` (the command of each section is printed in it).
 With ``--no-ray --state-dir DIR`` a run in progress is snapshotted at every evaluation
 point and the same command continues a stopped run from there (docs/reproduce.md).
 """
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import os
 import platform
@@ -47,13 +52,14 @@ NOTES = [
     "Notes:", "",
     "- The test set is balanced (1,000 images per class), so Avg. Acc (mean per-class accuracy) equals Acc.",
     "- With one seed (`--quick`) there is no std: a difference of a few tenths of a point is within the "
-    "seed-to-seed spread seen with 3 seeds (about ±0.5-1.2 pt for CE on 1,000 labels, `docs/results-ssl.md`), so a quick "
+    "seed-to-seed spread seen with 3-5 seeds (about ±0.5-1.2 pt for CE on 1,000 labels, the self-label sections of "
+    "`docs/results.md`), so a quick "
     "run shows that the pipeline works end to end, not which method is better.",
     "- The SSL rows use the paper's method as published: hard argmax self-labels of the unlabelled half of "
     "each batch, no threshold (Pseudo-Label: 0.95), λ2 from the magnitude rule (LM) or fixed (center, "
-    "island). A check of the self-labels on this protocol (`docs/results-ssl.md`) found the same picture: hard self-labels are "
-    "~85 % correct and mostly agree with the classifier, so the LM term adds little over CE; `docs/results-ssl.md` measures "
-    "trustworthy self-labels (thresholds, weak/strong views, EMA teacher) and a held λ2.",
+    "island). A check of the self-labels on this protocol found the same picture: hard self-labels are "
+    "~85 % correct and mostly agree with the classifier, so the LM term adds little over CE; the self-label sections of "
+    "`docs/results.md` measure trustworthy self-labels (thresholds, weak/strong views, EMA teacher) and a held λ2.",
     "- Experiment 2's attributes are a function of the class, unlike AUs: it checks that transfer through "
     "formulas works mechanically (pseudo-classes from attribute scores drive the centroids), not the "
     "psychology of EMFACS.",
@@ -67,12 +73,20 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     ap.add_argument("--seeds", default=None, help="comma-separated seeds (default 0,1,2; quick: 0)")
     ap.add_argument("--steps", type=int, default=None, help="Adam steps per run (default 2000; quick: 300)")
     ap.add_argument("--rows", default=None, help="comma-separated rows, or all / exp1 / exp2")
-    ap.add_argument("--out", default="docs/results.md", help="results page; figures go to <dir>/figures/")
+    ap.add_argument("--out", default=None,
+                    help="results page; figures go to <dir>/figures/ (default: docs/results.md with --section, "
+                         "else runs/fmnist-results.md)")
+    ap.add_argument("--section", default=None, metavar="NAME",
+                    help="write only the page's section NAME (between its markers; the rest of the page is kept); "
+                         f"the store defaults to benchmarks/results/NAME.json.gz")
+    ap.add_argument("--store", default=None, metavar="STORE.json.gz",
+                    help="the finished runs (default: benchmarks/results/<section>.json.gz with --section, "
+                         "else <out without .md>.json.gz)")
     ap.add_argument("--no-ray", action="store_true", help="train in this process (one worker), not on Ray")
     ap.add_argument("--workers", type=int, default=2, help="Ray Train workers per run")
     ap.add_argument("--threads", type=int, default=None,
                     help="torch CPU threads of this process (e.g. 1 to run two drivers side by side)")
-    ap.add_argument("--merge", nargs="*", default=[], metavar="STORE.json",
+    ap.add_argument("--merge", nargs="*", default=[], metavar="STORE.json.gz",
                     help="add the finished runs of other drivers' stores (same --steps and --set) first")
     ap.add_argument("--report-only", action="store_true",
                     help="train nothing: write the page from the runs already in the store(s)")
@@ -91,42 +105,76 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
         ap.error("--state-dir needs --no-ray (runs on Ray resume from Ray Train's checkpoints)")
     if a.device != "auto" and not a.no_ray:
         ap.error("--device needs --no-ray (runs on Ray take scaling.use_gpu from --set)")
+    a.out = a.out or ("docs/results.md" if a.section else os.path.join("runs", "fmnist-results.md"))
     a.seed_list = [int(s) for s in (a.seeds or ("0" if a.quick else "0,1,2")).split(",")]
     a.steps = a.steps or (300 if a.quick else 2000)
     a.row_list = parse_rows(a.rows) if a.rows else (QUICK_ROWS if a.quick else list(ROWS))
     return a
 
 
+# The stores of the results page: one per budget, small and compressed (history curves
+# the page does not draw are dropped, figure embeddings kept as float16).
+RESULTS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks", "results")
+KEPT_HISTORY = ("step", "eval_step", "eval", "lambda2", "centroid_drift")
+ROUNDED_HISTORY = ("lambda2", "centroid_drift")
+BIG = ("embeddings", "targets", "centroids")
+
+
+def _stem(path: str) -> str:
+    """``dir/name`` of a store ``dir/name.json.gz`` or ``dir/name.json``."""
+    return path[: -len(".json.gz")] if path.endswith(".json.gz") else os.path.splitext(path)[0]
+
+
+def _open(path: str, mode: str):
+    return gzip.open(path, mode + "t", encoding="utf-8") if path.endswith(".gz") else open(path, mode)
+
+
 def load_store(path: str, steps: int, overrides: List[str]) -> Dict[str, Dict[int, dict]]:
-    """Finished runs of the same budget from an earlier (interrupted) invocation."""
+    """Finished runs of the same budget from an earlier (interrupted) invocation.
+    ``path``: ``NAME.json.gz`` (or an uncompressed ``NAME.json``); the figure rows'
+    embeddings are in ``NAME-<row>-s<seed>.npz`` beside it."""
     if not os.path.exists(path):
         return {}
-    with open(path) as f:
+    with _open(path, "r") as f:
         data = json.load(f)
     if data.get("steps") != steps or data.get("set") != overrides:
         return {}
     records = {row: {int(s): r for s, r in seeds.items()} for row, seeds in data["records"].items()}
     for row, seeds in records.items():
         for seed, r in seeds.items():
-            npz = f"{os.path.splitext(path)[0]}-{row}-s{seed}.npz"
+            npz = f"{_stem(path)}-{row}-s{seed}.npz"
             if os.path.exists(npz):
                 with np.load(npz) as z:
-                    r.update({k: z[k] for k in z.files})
+                    r.update({k: (z[k].astype(np.float32) if z[k].dtype == np.float16 else z[k]) for k in z.files})
     return records
 
 
+def _slim(rec: dict) -> dict:
+    """What the page needs of a run: no big arrays, no per-step loss curves, per-step λ2
+    and centroid drift to 5 significant digits."""
+    out = {k: v for k, v in rec.items() if k not in BIG}
+    hist = rec.get("history")
+    if isinstance(hist, dict):
+        out["history"] = {k: ([float(f"{x:.5g}") if x is not None else None for x in v]
+                              if k in ROUNDED_HISTORY else v)
+                          for k, v in hist.items() if k in KEPT_HISTORY}
+    return out
+
+
 def save_store(path: str, steps: int, overrides: List[str], records) -> None:
-    big = ("embeddings", "targets", "centroids")
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     for row, seeds in records.items():
         for seed, r in seeds.items():
             if "embeddings" in r:
-                np.savez(f"{os.path.splitext(path)[0]}-{row}-s{seed}.npz",
-                         **{k: r[k] for k in big if r.get(k) is not None})
-    slim = {row: {str(s): {k: v for k, v in r.items() if k not in big}
-                  for s, r in seeds.items()} for row, seeds in records.items()}
-    with open(path + ".tmp", "w") as f:
-        json.dump({"steps": steps, "set": overrides, "records": slim}, f)
-    os.replace(path + ".tmp", path)
+                arrays = {k: r[k] for k in BIG if r.get(k) is not None}
+                arrays["embeddings"] = np.asarray(arrays["embeddings"]).astype(np.float16)
+                arrays["targets"] = np.asarray(arrays["targets"]).astype(np.int16)
+                np.savez_compressed(f"{_stem(path)}-{row}-s{seed}.npz", **arrays)
+    slim = {row: {str(s): _slim(r) for s, r in sorted(seeds.items())} for row, seeds in records.items()}
+    tmp = path + ".tmp"
+    with (gzip.GzipFile(tmp, "wb", mtime=0) if path.endswith(".gz") else open(tmp, "wb")) as f:
+        f.write(json.dumps({"steps": steps, "set": overrides, "records": slim}).encode())
+    os.replace(tmp, path)
 
 
 def resolve_device(name: str) -> str:
@@ -167,8 +215,34 @@ def machine() -> str:
             f"Python {platform.python_version()}, torch {torch.__version__}")
 
 
+def machines_used(records) -> str:
+    """The machines the runs shown were trained on, as stored with each run."""
+    from collections import Counter
+
+    seen = Counter(r.get("machine", "not recorded") for seeds in records.values() for r in seeds.values()
+                   if "derived_from" not in r)
+    if len(seen) == 1:
+        return next(iter(seen))
+    return "; ".join(f"{m} ({n} run{'s' if n > 1 else ''})" for m, n in sorted(seen.items()))
+
+
+BEGIN = "<!-- generated by benchmarks/fmnist_experiments.py --section {} -->"
+END = "<!-- end of generated section {} -->"
+
+
+def splice(page: str, section: str, body: str) -> str:
+    """``page`` with the text between the markers of ``section`` replaced by ``body``."""
+    begin, end = BEGIN.format(section), END.format(section)
+    if begin not in page or end not in page:
+        raise SystemExit(f"the page has no section {section!r}: add the two lines\n{begin}\n{end}\nwhere it goes")
+    head, rest = page.split(begin, 1)
+    return head + begin + "\n" + body.rstrip("\n") + "\n" + end + rest.split(end, 1)[1]
+
+
 def write_page(a, records, path: str, figures: List[str], wall: float, command: str,
                mismatches: List[str] = ()) -> None:
+    """The results page of ``records``; with ``--section NAME``, only the text between the
+    page's markers of NAME (headings one level down), the rest of the page kept."""
     rel = lambda p: os.path.relpath(p, os.path.dirname(os.path.abspath(path)))  # noqa: E731
     exp1 = any(r in records for r in EXP1)
     exp2 = any(r in records for r in EXP2)
@@ -177,13 +251,14 @@ def write_page(a, records, path: str, figures: List[str], wall: float, command: 
     plain3 = {r: m for r, m in EXP3.items() if r not in avg3}
     lines = [
         "# Fashion-MNIST evidence: the table-1 and table-2 experiments through the trainer", "",
-        "Generated by `benchmarks/fmnist_experiments.py`. Command (from the repository root):", "",
+        "Generated by `benchmarks/fmnist_experiments.py` from the store `"
+        + os.path.relpath(a.store_path, os.getcwd()) + "`. Command (from the repository root):", "",
         f"    {command}", "",
-        f"Machine: {machine()}; runs trained on: {devices_used(records)}. Trainer path: "
+        f"Machine: {machines_used(records)}; runs trained on: {devices_used(records)}. Trainer path: "
         + ("in-process `distlm.train.loop.Worker` (one worker; `--no-ray`)" if a.no_ray else
            f"`build_trainer(spec).fit()` on one local Ray session, {a.workers} workers")
-        + f". Sum of the runs' wall times {wall / 60:.1f} min; load average at the end "
-        f"{os.getloadavg()[0]:.1f} (the cores are shared: per-step times vary with other users' load).", "",
+        + f". Sum of the runs' wall times {wall / 60:.1f} min (the cores may be shared: per-step times "
+        "vary with other users' load).", "",
         "## Protocol", "",
         f"- Seeds {a.seed_list}; each seed draws its own 100 labelled images per class from the 60k training "
         "set (`labels_per_class: 100`, `labelled_subset(labels, 100, seed)`); the other 59,000 are the "
@@ -242,8 +317,13 @@ def write_page(a, records, path: str, figures: List[str], wall: float, command: 
         lines += ["## Figures", ""] + [f"![{os.path.basename(p)}]({rel(p)})" for p in figures] + [""]
     if exp1 or exp2:  # the notes read experiments 1 and 2; experiment 3 has its own commentary above
         lines += ["## What the numbers say", ""] + commentary(records) + [""] + NOTES
+    text = "\n".join(lines)
+    if a.section:
+        body = "\n".join(("#" + ln if ln.startswith("#") else ln) for ln in lines[2:])
+        with open(path) as f:
+            text = splice(f.read(), a.section, body)
     with open(path, "w") as f:
-        f.write("\n".join(lines))
+        f.write(text)
 
 
 def _progress(t0: float):
@@ -258,10 +338,14 @@ def main(argv: Optional[List[str]] = None) -> int:
     a = parse_args(argv)
     a.device = resolve_device(a.device)
     out = os.path.abspath(a.out)
+    if not a.section and os.path.exists(out) and BEGIN.split("{}")[0] in open(out).read():
+        raise SystemExit(f"{a.out} is assembled from sections: pass --section NAME (or another --out)")
     fig_dir = os.path.join(os.path.dirname(out), "figures")
     os.makedirs(fig_dir, exist_ok=True)
-    prefix = os.path.join(fig_dir, os.path.splitext(os.path.basename(out))[0])
-    store = os.path.splitext(out)[0] + ".json"
+    prefix = os.path.join(fig_dir, a.section or os.path.splitext(os.path.basename(out))[0])
+    store = os.path.abspath(a.store or (os.path.join(RESULTS_DIR, a.section + ".json.gz") if a.section
+                                        else os.path.splitext(out)[0] + ".json.gz"))
+    a.store_path = store
     command = "python benchmarks/fmnist_experiments.py " + " ".join(
         shlex.quote(x) for x in (argv if argv is not None else sys.argv[1:]))
     if a.threads:
@@ -305,6 +389,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             except CheckpointError as err:
                 raise SystemExit(f"error: {err}")
             rec["device"] = device_label(a.device) if a.no_ray else "ray"
+            rec["machine"] = machine()
             records.setdefault(row, {})[seed] = rec
             f = rec["final"]
             print("    " + " ".join(f"{k}={v:.4f}" for k, v in f.items() if k in ("acc", "avg_acc", "avg_full"))

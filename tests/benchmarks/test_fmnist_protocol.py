@@ -139,14 +139,14 @@ def test_weight_averaged_runs_also_give_the_plain_rows(tmp_path, monkeypatch, sh
     out = tmp_path / "ssl.md"
     common = ["--no-ray", "--steps", "10", "--eval-points", "2", "--out", str(out)]
     assert driver.main(["--rows", "ssl_ce,ssl_ce_avg", "--seeds", "0", *common]) == 0
-    store = driver.load_store(str(tmp_path / "ssl.json"), 10, [])
+    store = driver.load_store(str(tmp_path / "ssl.json.gz"), 10, [])
     alone, avg = store["ssl_ce"][0], store["ssl_ce_avg"][0]
     assert "derived_from" not in alone and avg["final"]["acc"] != avg["final_trained"]["acc"]
     assert alone["final"]["acc"] == avg["final_trained"]["acc"]
     page = out.read_text()
     assert "the accuracies agree: checked" in page and "| CE only (crop+flip), weight average | Superv |" in page
     assert driver.main(["--rows", "ssl_ce_avg,ssl_ce", "--seeds", "1", *common]) == 0
-    store = driver.load_store(str(tmp_path / "ssl.json"), 10, [])
+    store = driver.load_store(str(tmp_path / "ssl.json.gz"), 10, [])
     assert store["ssl_ce"][1]["derived_from"] == "ssl_ce_avg"
     assert store["ssl_ce"][1]["final"] == store["ssl_ce_avg"][1]["final_trained"]
 
@@ -227,7 +227,7 @@ def test_driver_snapshots_runs_and_refuses_a_foreign_snapshot(tmp_path, monkeypa
     assert driver.main([*common, "--out", str(tmp_path / "a.md")]) == 0
     assert (state / "ssl_ce-s0-20" / "state.pt").stat().st_size > 1000
     expected = "cuda:0 (" if torch.cuda.is_available() else "cpu"
-    assert driver.load_store(str(tmp_path / "a.json"), 20, [])["ssl_ce"][0]["device"].startswith(expected)
+    assert driver.load_store(str(tmp_path / "a.json.gz"), 20, [])["ssl_ce"][0]["device"].startswith(expected)
     assert f"runs trained on: {expected}" in (tmp_path / "a.md").read_text()
     with pytest.raises(SystemExit, match=r"ssl_ce-s0-20: snapshot of a different job spec \(first difference: "
                                          r"train.augment\)"):
@@ -300,3 +300,43 @@ def test_ssl_commentary_states_the_share_of_the_gap_to_all_labels_closed():
     records["ssl_lm_flexmatch_mu2_teacher"] = {1: run(0.87)}   # one seed: its own share, no std
     mt = next(l for l in commentary_ssl(records) if l.startswith("- LM + FixMatch-style, FlexMatch τ, μ = 2, EMA"))
     assert mt.endswith("; paired by seed it closes 50 % of the gap to CE on all 60k labels (92.00 % on this seed).")
+
+
+def test_store_round_trip_keeps_what_the_page_needs(tmp_path, monkeypatch):
+    """A store is gzipped JSON plus compressed NPZ: the final metrics, evaluation curve,
+    λ2, centroid movement and embeddings (float16) come back; per-step loss curves,
+    which no table or figure reads, are dropped."""
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    driver = importlib.import_module("fmnist_experiments")
+    rng = np.random.default_rng(0)
+    emb = rng.standard_normal((50, 8)).astype(np.float32)
+    rec = {"final": {"acc": 0.8}, "wall_s": 3.0, "train_s": 2.0, "steps": 4, "machine": "m",
+           "history": {"step": [1, 2, 3, 4], "loss": [1.0, 0.9, 0.8, 0.7], "lambda2": [0.123456789] * 4,
+                       "centroid_drift": [1e-3, None, 2e-4, 1e-4], "eval_step": [2, 4],
+                       "eval": [{"acc": 0.7}, {"acc": 0.8}]},
+           "embeddings": emb, "targets": rng.integers(0, 10, 50)}
+    path = tmp_path / "s.json.gz"
+    driver.save_store(str(path), 4, ["a=1"], {"ce": {0: rec}})
+    assert (tmp_path / "s-ce-s0.npz").exists() and path.read_bytes()[:2] == b"\x1f\x8b"
+    back = driver.load_store(str(path), 4, ["a=1"])["ce"][0]
+    assert back["final"] == rec["final"] and back["history"]["eval"] == rec["history"]["eval"]
+    assert "loss" not in back["history"] and back["history"]["lambda2"] == [0.12346] * 4
+    assert back["history"]["centroid_drift"][1] is None
+    assert back["embeddings"].dtype == np.float32
+    np.testing.assert_allclose(back["embeddings"], emb, rtol=1e-3, atol=1e-3)
+    assert (back["targets"] == rec["targets"]).all()
+    assert driver.load_store(str(path), 5, ["a=1"]) == {}  # another budget: not these runs
+
+
+def test_a_section_rewrites_only_its_part_of_the_page(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    driver = importlib.import_module("fmnist_experiments")
+    begin, end = driver.BEGIN.format("x"), driver.END.format("x")
+    page = f"# Title\n\nby hand\n\n{begin}\nold\n{end}\n\nafter\n"
+    assert driver.splice(page, "x", "new\ntable\n") == f"# Title\n\nby hand\n\n{begin}\nnew\ntable\n{end}\n\nafter\n"
+    with pytest.raises(SystemExit, match="no section 'y'"):
+        driver.splice(page, "y", "new")
+    out = tmp_path / "page.md"
+    out.write_text(page)
+    with pytest.raises(SystemExit, match="assembled from sections"):
+        driver.main(["--no-ray", "--report-only", "--rows", "ce", "--out", str(out)])
