@@ -8,7 +8,7 @@ job spec, unknown name, missing or foreign checkpoint, empty input, ...) or an
 from __future__ import annotations
 
 import sys
-from typing import Callable, Tuple, Type
+from typing import Callable, Optional, Tuple, Type
 
 from distlm.errors import UserError
 
@@ -44,3 +44,17 @@ def require_path(path: str, what: str, fix: str) -> None:
 
     if "://" not in path and not os.path.exists(path):
         raise UserError(f"{what} {path!r} does not exist ({fix})")
+
+
+def require_checkpoint(path: Optional[str], what: str = "checkpoint") -> None:
+    """A local checkpoint must be a ``state.pt`` or a folder holding one (``s3://`` is
+    left to the reader); checked before any heavy import or Ray start."""
+    import os
+
+    if not path or "://" in path:
+        return
+    fix = "give a checkpoint_* folder of a run or its state.pt"
+    if not os.path.exists(path):
+        raise UserError(f"{what} {path!r} does not exist ({fix})")
+    if os.path.isdir(path) and not os.path.exists(os.path.join(path, "state.pt")):
+        raise UserError(f"{what} {path!r} holds no state.pt ({fix})")

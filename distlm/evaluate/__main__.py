@@ -17,7 +17,7 @@ import os
 import sys
 from typing import List, Optional
 
-from distlm.cli.errors import guard, require_path
+from distlm.cli.errors import guard, require_checkpoint, require_path
 from distlm.cli.grammar import add_output, add_overrides, add_s3, legacy_overrides, output_of, parser
 
 PROG = "distlm.evaluate"
@@ -48,7 +48,7 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    require_path(args.checkpoint, "checkpoint", "give a checkpoint_* folder of a run or its state.pt")
+    require_checkpoint(args.checkpoint)
     if args.job:
         require_path(args.job, "job spec", "give a job YAML file, or leave it out to use the checkpoint's")
     import torch

@@ -14,7 +14,7 @@ import argparse
 import sys
 from typing import List, Optional
 
-from distlm.cli.errors import guard, require_path
+from distlm.cli.errors import guard, require_checkpoint
 from distlm.cli.grammar import add_output, output_of, parser
 
 PROG = "distlm.export"
@@ -48,7 +48,7 @@ def _run(args: argparse.Namespace) -> int:
 
     from distlm.errors import UserError
 
-    require_path(args.checkpoint, "checkpoint", "give a checkpoint_* folder of a run or its state.pt")
+    require_checkpoint(args.checkpoint)
     jobs = [(args.output, FORMATS.get(os.path.splitext(args.output)[1].lower()))] if args.output else []
     jobs += [(args.torchscript, "torchscript")] if args.torchscript else []
     for path, fmt in jobs:

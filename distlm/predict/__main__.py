@@ -21,7 +21,7 @@ import logging
 import sys
 from typing import List, Optional
 
-from distlm.cli.errors import guard, require_path
+from distlm.cli.errors import guard, require_checkpoint, require_path
 from distlm.cli.grammar import add_output, add_ray, add_s3, output_of, parser
 from distlm.predict.defaults import AU_THRESHOLD, FRAME_STEP
 
@@ -79,7 +79,7 @@ def check_args(args: argparse.Namespace) -> None:
     from distlm.errors import UserError
     from distlm.predict.results import OUTPUT_FORMATS
 
-    require_path(args.checkpoint, "checkpoint", "give a checkpoint_* folder of a run or its state.pt")
+    require_checkpoint(args.checkpoint)
     for src in args.inputs:
         require_path(src, "input", "give image files, folders, videos or s3:// prefixes")
     if os.path.splitext(args.output)[1].lower() not in OUTPUT_FORMATS:

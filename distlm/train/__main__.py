@@ -14,11 +14,10 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 from typing import List, Optional
 
-from distlm.cli.errors import guard
+from distlm.cli.errors import guard, require_checkpoint
 from distlm.cli.grammar import add_output, add_overrides, legacy_overrides, output_of, parser
 
 PROG = "distlm.train"
@@ -41,18 +40,6 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     return args
 
 
-def check_resume(path: Optional[str]) -> None:
-    """A local ``--resume`` must be a ``state.pt`` or a folder holding one (checked before Ray starts)."""
-    from distlm.errors import UserError
-
-    if not path or "://" in path:
-        return
-    if not os.path.exists(path):
-        raise UserError(f"--resume {path!r} does not exist (give a checkpoint folder or its state.pt)")
-    if os.path.isdir(path) and not os.path.exists(os.path.join(path, "state.pt")):
-        raise UserError(f"--resume {path!r} holds no state.pt (give a checkpoint_* folder of a run)")
-
-
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
@@ -72,7 +59,7 @@ def _run(args: argparse.Namespace) -> int:
     from distlm.data.sources import check_sources
 
     check_options(spec.model.name, spec.model.options)
-    check_resume(args.resume)
+    require_checkpoint(args.resume, "--resume")
     check_sources(spec)
     from distlm.telemetry.sinks import check_sinks
 
