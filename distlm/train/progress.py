@@ -35,17 +35,18 @@ class TrainProgress:
         if seconds > 0:
             fields["images/s"] = f"{images / seconds:,.0f}"
         self.progress.update(step, **fields)
+        line = self.progress.line()  # once: the log and progress.json say the same
         if log_line:
-            log.info("%s", self.progress.line())
+            log.info("%s", line)
         if self.write:
-            self._write(step, epoch, fields)
+            self._write(step, epoch, fields, line)
 
-    def _write(self, step: int, epoch: int, fields: Mapping[str, Any]) -> None:
+    def _write(self, step: int, epoch: int, fields: Mapping[str, Any], line: str) -> None:
         from distlm.data.fs import write_text
         from distlm.train.run_folder import run_file, run_storage
 
         doc = {"step": step, "total": self.progress.total, "epoch": epoch, "fields": dict(fields),
-               "eta_s": self.progress.eta(), "line": self.progress.line()}
+               "eta_s": self.progress.eta(), "line": line}
         try:
             write_text(run_file(self.spec, PROGRESS_FILE), json.dumps(doc), run_storage(self.spec))
         except OSError as err:  # progress is a convenience: never stop training for it
