@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import threading
 from typing import Any, Dict, Mapping, Optional
 
@@ -78,20 +79,25 @@ def watch(spec, stop: threading.Event, stream=None, every_s: float = 1.0,
         return None
 
     def loop() -> None:
-        bar: Optional[Progress] = None
-        last_line = time.monotonic()
+        last_line, drawn, seen = time.monotonic(), False, None
         while not stop.wait(every_s):
             doc = read_progress(spec)
-            if not doc:
+            if not doc or doc.get("line") == seen:
                 continue
-            if bar is None:
-                bar = Progress("train", doc["total"], "steps", start_done=doc["step"], stream=stream, live=live)
-            bar.update(doc["step"], **doc["fields"])
-            if not live and time.monotonic() - last_line >= lines_every_s:
+            seen = doc["line"]  # rank 0's own line: its rate and ETA, measured where the steps run
+            if live:
+                bar = Progress("train", doc["total"], "steps", live=False)
+                bar.done = int(doc["step"])
+                cols = shutil.get_terminal_size((100, 20)).columns
+                stream.write("\r" + (bar.bar() + seen)[: max(cols - 1, 10)].ljust(cols - 1))
+                stream.flush()
+                drawn = True
+            elif time.monotonic() - last_line >= lines_every_s:
                 last_line = time.monotonic()
-                print(f"  {bar.line()}", file=stream, flush=True)
-        if bar is not None:
-            bar.close()
+                print(f"  {seen}", file=stream, flush=True)
+        if drawn:
+            stream.write("\n")
+            stream.flush()
 
     thread = threading.Thread(target=loop, name="distlm-progress", daemon=True)
     thread.start()

@@ -87,7 +87,8 @@ def test_driver_draws_the_run_progress_as_a_bar(tmp_path):
     path = run_file(spec, "progress.json")
     os.makedirs(os.path.dirname(path))
     with open(path, "w") as f:
-        json.dump({"step": 3, "total": 5, "epoch": 0, "fields": {"epoch": "1/1", "loss": 0.5}}, f)
+        json.dump({"step": 3, "total": 5, "epoch": 0, "fields": {"epoch": "1/1", "loss": 0.5},
+                   "line": "train: 3/5 steps (60.0%), epoch=1/1, loss=0.5, 2.5 steps/s, ETA 1s"}, f)
     stream, stop = Tty(), threading.Event()
     thread = watch(spec, stop, stream=stream, every_s=0.01)
     for _ in range(500):  # poll for the first draw, bounded
@@ -96,6 +97,8 @@ def test_driver_draws_the_run_progress_as_a_bar(tmp_path):
         stop.wait(0.01)
     stop.set()
     thread.join(timeout=5)
-    assert "train: 3/5 steps (60.0%), epoch=1/1, loss=0.5" in stream.getvalue()
+    assert stream.getvalue().startswith("\r[##############..........] train: 3/5 steps (60.0%), epoch=1/1, loss=0.5, "
+                                        "2.5 steps/s, ETA 1s")  # rank 0's own rate and ETA, under a bar
+    assert stream.getvalue().endswith("\n")
     assert watch(spec, threading.Event(), stream=io.StringIO()) is None  # not a terminal: no thread
 
