@@ -60,3 +60,23 @@ def legacy_overrides(prog: str, positional: Sequence[str]) -> List[str]:
         sets = " ".join(f"--set {o}" for o in positional)
         print(f"{prog}: note: positional overrides are deprecated; write {sets}", file=sys.stderr)
     return list(positional)
+
+
+def add_training_run(p: argparse.ArgumentParser) -> None:
+    """What every trainer entry takes (``distlm.train`` and its ``torchrun`` form): the job,
+    ``--set``, ``-o`` (the run folder root) and ``--resume``."""
+    p.add_argument("job", help="job spec YAML file")
+    p.add_argument("legacy", nargs="*", metavar="KEY=VALUE", help=argparse.SUPPRESS)
+    add_overrides(p)
+    add_output(p, "run folder root: checkpoints land in OUTPUT/<run name>/ (default: the job's run.storage_path)")
+    p.add_argument("--resume", help="start from this checkpoint (directory or state.pt)")
+
+
+def training_overrides(prog: str, args: argparse.Namespace) -> argparse.Namespace:
+    """``args.overrides`` of :func:`add_training_run`: positional ones (with a notice), then
+    ``--set``, then ``-o`` as ``run.storage_path``."""
+    output_of(prog, args)
+    args.overrides = legacy_overrides(prog, args.legacy) + args.overrides
+    if args.output:
+        args.overrides.append(f"run.storage_path={args.output}")
+    return args

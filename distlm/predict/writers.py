@@ -47,12 +47,12 @@ class TableWriter:
         self.close()
 
 
-class ParquetTableWriter(TableWriter):
-    def __init__(self, path: str, schema: pa.Schema) -> None:
-        import pyarrow.parquet as pq
+class ArrowTableWriter(TableWriter):
+    """pyarrow's own streaming writer (``ParquetWriter``, ``CSVWriter``) made by ``make(path, schema)``."""
 
+    def __init__(self, path: str, schema: pa.Schema, make: Callable[[str, pa.Schema], Any]) -> None:
         super().__init__(path, schema)
-        self.writer = pq.ParquetWriter(path, schema)
+        self.writer = make(path, schema)
 
     def _write(self, table: pa.Table) -> None:
         self.writer.write_table(table)
@@ -61,18 +61,16 @@ class ParquetTableWriter(TableWriter):
         self.writer.close()
 
 
-class CsvTableWriter(TableWriter):
-    def __init__(self, path: str, schema: pa.Schema) -> None:
-        import pyarrow.csv as pacsv
+def _parquet(path: str, schema: pa.Schema) -> TableWriter:
+    import pyarrow.parquet as pq
 
-        super().__init__(path, schema)
-        self.writer = pacsv.CSVWriter(path, schema)
+    return ArrowTableWriter(path, schema, pq.ParquetWriter)
 
-    def _write(self, table: pa.Table) -> None:
-        self.writer.write_table(table)
 
-    def close(self) -> None:
-        self.writer.close()
+def _csv(path: str, schema: pa.Schema) -> TableWriter:
+    import pyarrow.csv as pacsv
+
+    return ArrowTableWriter(path, schema, pacsv.CSVWriter)
 
 
 def _plain(value: Any) -> Any:
@@ -116,7 +114,7 @@ class JsonArrayTableWriter(JsonLinesTableWriter):
 
 #: extension → writer class
 WRITERS: Dict[str, Callable[[str, pa.Schema], TableWriter]] = {
-    ".parquet": ParquetTableWriter, ".csv": CsvTableWriter,
+    ".parquet": _parquet, ".csv": _csv,
     ".jsonl": JsonLinesTableWriter, ".json": JsonArrayTableWriter,
 }
 OUTPUT_FORMATS = tuple(WRITERS)

@@ -20,10 +20,9 @@ class Progress:
                  metrics: Optional[PrepareMetrics] = None, every_s: float = 10.0) -> None:
         self.inputs, self.slices = inputs, slices
         self.done_inputs, self.done_slices = done_inputs, done_slices
-        self.new_inputs = 0
         self.metrics = metrics
         self.every_s = every_s
-        self.start = self.last = time.monotonic()
+        self.last = time.monotonic()
         self.counts: Dict[str, int] = {}
         self.line = ProgressLine("prepare", inputs, "images", start_done=done_inputs)
         if metrics is not None:
@@ -33,24 +32,19 @@ class Progress:
 
     def slice_done(self, rows: int, counts: Dict[str, Any]) -> None:
         self.done_inputs += rows
-        self.new_inputs += rows
         self.done_slices += 1
         for outcome, n in counts["outcomes"].items():
             self.counts[outcome] = self.counts.get(outcome, 0) + n
-        if self.metrics is not None:
-            self.metrics.record_slice(counts["outcomes"], counts["reasons"], counts["faces_found"])
-            self.metrics.rate.set(self.rate())
         self.line.update(self.done_inputs, failures=self.counts.get("unreadable", 0),
                          slice=f"{self.done_slices}/{self.slices}",
                          **{k: v for k, v in sorted(self.counts.items()) if k not in ("ok", "unreadable")})
+        if self.metrics is not None:
+            self.metrics.record_slice(counts["outcomes"], counts["reasons"], counts["faces_found"])
+            self.metrics.rate.set(self.line.rate() or 0.0)
         now = time.monotonic()
         if now - self.last >= self.every_s:
             self.last = now
             self.log()
-
-    def rate(self) -> float:
-        elapsed = time.monotonic() - self.start
-        return self.new_inputs / elapsed if elapsed > 0 else 0.0
 
     def log(self) -> None:
         self.line.close()

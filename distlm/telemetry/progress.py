@@ -102,10 +102,7 @@ class Progress:
 
     def bar(self, width: int = 24) -> str:
         """``[#########...............]`` for the share done (empty when the total is unknown)."""
-        if not self.total:
-            return ""
-        full = min(width, int(width * self.done / self.total))
-        return "[" + "#" * full + "." * (width - full) + "] "
+        return bar(self.done, self.total, width)
 
     def _draw(self) -> None:
         cols = shutil.get_terminal_size((100, 20)).columns
@@ -120,6 +117,14 @@ class Progress:
             self.stream.write("\n")
             self.stream.flush()
             self._drawn = False
+
+
+def bar(done: int, total: Optional[int], width: int = 24) -> str:
+    """``[#########...............] `` for ``done`` of ``total`` (empty when the total is unknown)."""
+    if not total:
+        return ""
+    full = min(width, int(width * done / total))
+    return "[" + "#" * full + "." * (width - full) + "] "
 
 
 def _fmt(value: object) -> str:

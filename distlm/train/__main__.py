@@ -18,26 +18,17 @@ import sys
 from typing import List, Optional
 
 from distlm.cli.errors import guard, require_checkpoint
-from distlm.cli.grammar import add_output, add_overrides, legacy_overrides, output_of, parser
+from distlm.cli.grammar import add_training_run, parser, training_overrides
 
 PROG = "distlm.train"
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     ap = parser(PROG, __doc__)
-    ap.add_argument("job", help="job spec YAML file")
-    ap.add_argument("legacy", nargs="*", metavar="KEY=VALUE", help=argparse.SUPPRESS)
-    add_overrides(ap)
-    add_output(ap, "run folder root: checkpoints land in OUTPUT/<run name>/ (default: the job's run.storage_path)")
-    ap.add_argument("--resume", help="start from this checkpoint (directory or state.pt)")
+    add_training_run(ap)
     ap.add_argument("--address", help="Ray address (default: RAY_ADDRESS, else a local Ray)")
     ap.add_argument("--print-spec", action="store_true", help="print the resolved spec and exit")
-    args = ap.parse_args(argv)
-    output_of(PROG, args)
-    args.overrides = legacy_overrides(PROG, args.legacy) + args.overrides
-    if args.output:
-        args.overrides.append(f"run.storage_path={args.output}")
-    return args
+    return training_overrides(PROG, ap.parse_args(argv))
 
 
 def main(argv: Optional[List[str]] = None) -> int:

@@ -60,10 +60,9 @@ def resolve_budget(epochs: int, steps_per_epoch: Optional[int], side: str, rows:
     Raises:
         ValueError: when ``side`` holds fewer than one global batch.
     """
-    if rows // global_batch == 0:
-        raise ValueError(f"the {side} set has {rows} rows, fewer than one global {side} batch of {global_batch}")
-    steps = rows // global_batch if steps_per_epoch is None else int(steps_per_epoch)
-    return Budget(epochs, steps, side, rows, global_batch)
+    from distlm.data.loading.indices import steps_in_epoch
+
+    return Budget(epochs, steps_in_epoch(rows, global_batch, steps_per_epoch, side), side, rows, global_batch)
 
 
 def write_budget(spec, budget: Budget) -> str:

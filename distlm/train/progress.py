@@ -14,11 +14,11 @@ import shutil
 import threading
 from typing import Any, Dict, Mapping, Optional
 
-from distlm.telemetry.progress import Progress
+from distlm.telemetry.progress import Progress, bar
+from distlm.train.epochs import TERMS
 
 PROGRESS_FILE = "progress.json"
 log = logging.getLogger("distlm.train")
-TERMS = ("loss", "loss_supervised", "loss_aux", "lambda2")
 
 
 class TrainProgress:
@@ -86,10 +86,8 @@ def watch(spec, stop: threading.Event, stream=None, every_s: float = 1.0,
                 continue
             seen = doc["line"]  # rank 0's own line: its rate and ETA, measured where the steps run
             if live:
-                bar = Progress("train", doc["total"], "steps", live=False)
-                bar.done = int(doc["step"])
                 cols = shutil.get_terminal_size((100, 20)).columns
-                stream.write("\r" + (bar.bar() + seen)[: max(cols - 1, 10)].ljust(cols - 1))
+                stream.write("\r" + (bar(int(doc["step"]), doc["total"]) + seen)[: max(cols - 1, 10)].ljust(cols - 1))
                 stream.flush()
                 drawn = True
             elif time.monotonic() - last_line >= lines_every_s:

@@ -27,21 +27,12 @@ CHECKPOINT_PREFIX = "checkpoint_"
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
-    from distlm.cli.grammar import add_output, add_overrides, legacy_overrides, output_of
+    from distlm.cli.grammar import add_training_run, training_overrides
 
     ap = argparse.ArgumentParser(prog="torchrun --nproc_per_node=N -m distlm.train.torchrun",
                                  description=__doc__.split("\n\n")[0])
-    ap.add_argument("job", help="job spec YAML file")
-    ap.add_argument("legacy", nargs="*", metavar="KEY=VALUE", help=argparse.SUPPRESS)
-    add_overrides(ap)
-    add_output(ap, "run folder root: checkpoints land in OUTPUT/<run name>/ (default: the job's run.storage_path)")
-    ap.add_argument("--resume", help="start from this checkpoint (directory or state.pt)")
-    args = ap.parse_args(argv)
-    output_of("distlm.train.torchrun", args)
-    args.overrides = legacy_overrides("distlm.train.torchrun", args.legacy) + args.overrides
-    if args.output:
-        args.overrides.append(f"run.storage_path={args.output}")
-    return args
+    add_training_run(ap)
+    return training_overrides("distlm.train.torchrun", ap.parse_args(argv))
 
 
 def run_dir(spec) -> str:
