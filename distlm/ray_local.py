@@ -171,3 +171,19 @@ def ray_session(address: Optional[str] = None, num_cpus: Optional[int] = None) -
         yield
     finally:
         ray.shutdown()
+
+
+@contextlib.contextmanager
+def unwrap_task_error() -> Iterator[None]:
+    """Re-raise a Ray task's own exception (a ``UserError``, ``ValueError``...) as
+    itself, so that the command line prints its one-line message rather than the
+    remote traceback Ray wraps it in."""
+    import ray.exceptions
+
+    try:
+        yield
+    except ray.exceptions.RayTaskError as err:
+        cause = getattr(err, "cause", None)
+        if isinstance(cause, Exception) and not isinstance(cause, ray.exceptions.RayError):
+            raise cause from None
+        raise

@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
+from distlm.config.schema_crop import CropSpec
+
 #: Reader names the data layer registers (``distlm.data``); checked by `validate_job`.
 KNOWN_FORMATS = (
     "rafdb", "emotionet", "affectnet", "disfa", "bp4d",
@@ -54,3 +56,5 @@ class DataSpec:
     au_ids: List[int] = field(default_factory=list)        # aus scenario: annotated AUs
     class_names: List[str] = field(default_factory=list)   # expressions scenario
     storage: StorageSpec = field(default_factory=StorageSpec)
+    cache: Optional[str] = None              # crops of raw-image sources (default <run.storage_path>/crops)
+    crop: CropSpec = field(default_factory=CropSpec)   # how raw-image sources are cropped

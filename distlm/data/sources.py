@@ -10,8 +10,9 @@ Two paths, chosen by :func:`loader_kind`:
   the driver passes Ray Datasets to the ``TorchTrainer`` and each worker streams
   its own disjoint shard (``ray.train.get_dataset_shard``).
 
-Sources that index raw image files (``rafdb``, ``folder``, ``images``...) are refused
-with :class:`RawImagesError`: crop them first with ``python -m distlm.prepare``.
+Sources that index raw image files (``rafdb``, ``folder``, ``images``...) are cropped
+by the trainer's first stage (:mod:`distlm.train.crop_stage`) into Parquet crops;
+everything else (evaluate, torchrun) refuses them with :class:`RawImagesError`.
 
 A source that mixes ``split`` values (RAF-DB, BP4D folds...) gives only its ``train``
 rows to training (labelled, unlabelled) and only its ``test`` rows to the test set
@@ -53,18 +54,20 @@ def sources(spec) -> List[tuple]:
     return [(side, getattr(spec.data, side)) for side in SIDES if getattr(spec.data, side, None) is not None]
 
 
-def check_sources(spec) -> None:
-    """Fail fast, before any worker starts, on sources without pixels.
+def check_sources(spec, crop_stage: bool = False) -> None:
+    """Fail fast, before any worker starts, on sources without pixels (unless
+    ``crop_stage``: the caller crops raw-image sources first) and on empty crop folders.
 
     Raises:
         RawImagesError: naming each raw-image source and the ``prepare`` command.
     """
     raw = [(side, src) for side, src in sources(spec) if src.format not in MEMORY_FORMATS + CROP_FORMATS]
-    if raw:
+    if raw and not crop_stage:
         listed = ", ".join(f"data.{side} ({src.format}: {src.path})" for side, src in raw)
         raise RawImagesError(
-            f"job {spec.name!r}: {listed} index image files; the trainer reads face crops. "
-            f"Run `python -m distlm.prepare JOB.yaml --output DST`, then train `DST/job.yaml` (the job "
+            f"job {spec.name!r}: {listed} index image files; this command reads face crops. "
+            f"`python -m distlm.train JOB.yaml` crops them first (into data.cache); or run "
+            f"`python -m distlm.prepare JOB.yaml --output DST`, then use `DST/job.yaml` (the job "
             f"with each of them at `{{format: parquet, path: DST/<side>}}`; see docs/prepare.md)")
     for side, src in sources(spec):
         if src.format in CROP_FORMATS and "://" not in src.path:

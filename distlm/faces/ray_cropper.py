@@ -151,6 +151,7 @@ def add_face_crops(
     options: Union[CropOptions, Mapping[str, Any], None] = None,
     actors: int = 1,
     cpus_per_actor: float = 1,
+    gpus_per_actor: float = 0.0,
     **cropper_kwargs: Any,
 ) -> Any:
     """``ds.map_batches(FaceCropper, ...)`` with one batch per input block.
@@ -172,6 +173,8 @@ def add_face_crops(
         fn_constructor_kwargs=kwargs,
         batch_size=None,
         batch_format="pyarrow",
-        compute=ray.data.ActorPoolStrategy(size=actors),
+        compute=ray.data.ActorPoolStrategy(size=actors) if isinstance(actors, int)
+        else ray.data.ActorPoolStrategy(min_size=actors[0], max_size=actors[1]),
         num_cpus=cpus_per_actor,
+        **({"num_gpus": gpus_per_actor} if gpus_per_actor else {}),
     )

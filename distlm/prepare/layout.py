@@ -1,17 +1,20 @@
-"""The output folder (local or ``s3://``) and atomic writes into it.
+"""The output folder of the crop stage (local or ``s3://``) and atomic writes into it.
 
 ::
 
-    DST/part-00000.parquet        crops of slice 0 (rows with a face)
-    DST/part-00001.parquet        ...
-    DST/_manifest/part-00000.jsonl every input of slice 0 with its outcome
-    DST/_prepare.json             input count, ids fingerprint, options (resume check)
-    DST/_summary.json             counts over the whole run (written last)
+    DST/part-<digest>.parquet            crops of one block of inputs (rows with a face)
+    DST/_manifest/part-<digest>.parquet  every input of that block: key, id, outcome, ...
+    DST/_pending/part-00000.parquet      this run's inputs still to crop (removed when done)
+    DST/_prepare.json                    layout version and crop settings (checked on reuse)
+    DST/_summary.json                    counts over the source's inputs (written last)
 
+``<digest>`` is a hash of the block's input keys (:mod:`distlm.prepare.keys`), so a
+block written twice (a retried task) lands on the same names. Crop actors write their
+blocks themselves: the shard first, then its manifest part, which commits it; a shard
+without its manifest part is a leftover of a killed run and is deleted by the next.
 Underscore names are ignored by ``pyarrow.dataset`` / ``ray.data.read_parquet``, so
-``DST`` reads as the crops alone. A slice is finished when its manifest part exists:
-the shard is written first, each file atomically (local: temporary file + rename;
-S3: one PUT, which is all-or-nothing).
+``DST`` reads as the crops alone. Each file is written atomically (local: temporary
+file + rename; S3: one PUT, which is all-or-nothing).
 """
 from __future__ import annotations
 
@@ -22,30 +25,46 @@ from typing import Any, Dict, List, Optional
 from distlm.data.fs import Storage, atomic_local, is_local, join, resolve, to_uri
 
 MANIFEST_DIR = "_manifest"
+PENDING_DIR = "_pending"
 STATE_FILE = "_prepare.json"
 SUMMARY_FILE = "_summary.json"
 TMP_MARK = ".tmp-"  # in the hidden temporaries of distlm.data.fs.atomic_local
 
 
-def shard_name(k: int) -> str:
-    return f"part-{k:05d}.parquet"
+def shard_name(digest: str) -> str:
+    return f"part-{digest}.parquet"
 
 
-def manifest_name(k: int) -> str:
-    return f"{MANIFEST_DIR}/part-{k:05d}.jsonl"
+def manifest_name(digest: str) -> str:
+    return f"{MANIFEST_DIR}/{shard_name(digest)}"
+
+
+def pending_name(k: int) -> str:
+    return f"{PENDING_DIR}/part-{k:05d}.parquet"
+
+
+def digest_of(name: str) -> str:
+    """``part-<digest>.parquet`` (any folder) -> ``<digest>``."""
+    base = name.rsplit("/", 1)[-1]
+    return base[len("part-"):-len(".parquet")]
 
 
 class Output:
     """An output folder: atomic ``write``, ``read``, ``exists``, ``listdir``."""
 
-    def __init__(self, root: str, storage: Storage = None) -> None:
+    def __init__(self, root: str, storage: Storage = None, create: bool = True) -> None:
         self.fs, self.root = resolve(root, storage)
         self.uri = to_uri(self.fs, self.root)
         self.local = is_local(self.fs)
-        self.fs.makedirs(join(self.fs, self.root, MANIFEST_DIR), exist_ok=True)
+        if create:
+            self.fs.makedirs(join(self.fs, self.root, MANIFEST_DIR), exist_ok=True)
+            self.fs.makedirs(join(self.fs, self.root, PENDING_DIR), exist_ok=True)
 
     def path(self, name: str) -> str:
         return join(self.fs, self.root, name)
+
+    def uri_of(self, name: str) -> str:
+        return to_uri(self.fs, self.path(name))
 
     def exists(self, name: str) -> bool:
         return bool(self.fs.exists(self.path(name)))
@@ -80,7 +99,7 @@ class Output:
         if not self.local:
             return 0
         gone = 0
-        for sub in ("", MANIFEST_DIR):
+        for sub in ("", MANIFEST_DIR, PENDING_DIR):
             for name in self.listdir(sub):
                 if name.startswith(".") and TMP_MARK in name:
                     os.remove(os.path.join(self.path(sub) if sub else self.root, name))

@@ -18,8 +18,11 @@ class PrepareOptions:
         crop: face detection / crop options (detector, size, margin, choose, align...).
         shard_size: inputs per slice; slice ``k`` becomes ``part-{k:05d}.parquet``.
             Fixed for the life of an output folder (a rerun with another value is refused).
-        actors: FaceCropper actors (one detector each).
+        actors: FaceCropper actors (one detector each); with ``max_actors`` the
+            smallest size of an autoscaling pool.
+        max_actors: the pool's largest size; None: ``actors`` fixed.
         cpus_per_actor: CPUs per actor (also the detector's thread count).
+        gpus_per_actor: GPUs per actor (0: CPU actors).
         storage: S3 options for input and output (``endpoint_url``, ``region``, ...).
         max_pixels: decompression-bomb cap per image.
         alpha: transparency handling (``black`` | ``white`` | ``drop``).
@@ -39,7 +42,9 @@ class PrepareOptions:
     crop: CropOptions = field(default_factory=CropOptions)
     shard_size: int = 256
     actors: int = 1
+    max_actors: Optional[int] = None
     cpus_per_actor: float = 1.0
+    gpus_per_actor: float = 0.0
     storage: Dict[str, Any] = field(default_factory=dict)
     max_pixels: int = DEFAULT_MAX_PIXELS
     alpha: str = "black"
@@ -56,6 +61,8 @@ class PrepareOptions:
             raise UserError(f"shard_size must be >= 1, got {self.shard_size}")
         if self.actors < 1:
             raise UserError(f"actors must be >= 1, got {self.actors}")
+        if self.max_actors is not None and self.max_actors < self.actors:
+            raise UserError(f"max_actors must be >= actors ({self.actors}), got {self.max_actors}")
         if self.alpha not in ALPHA_MODES:
             raise UserError(f"alpha must be one of {sorted(ALPHA_MODES)}, got {self.alpha!r}")
         ORDERS.get(self.order)  # an unknown order raises with the known ones

@@ -1,65 +1,49 @@
-"""The Ray side of prepare: connect, stream slices through FaceCropper actors."""
+"""The Ray side of the crop stage: pending parts -> crop actors -> block writers.
+
+Ray Data reads the pending parts (one block each), the FaceCropper actors crop them,
+and a writer task per block writes its shard and manifest part
+(:mod:`distlm.prepare.writer`). The driver iterates only the writers' count rows.
+"""
 from __future__ import annotations
 
-import contextlib
-from typing import Dict, Iterator, List, Optional, Tuple
-
-import pyarrow as pa
-import pyarrow.compute as pc
+import json
+from typing import Any, Dict, Iterator, Mapping
 
 from distlm.faces.ray_cropper import add_face_crops
+from distlm.prepare.layout import PENDING_DIR, Output
 from distlm.prepare.options import PrepareOptions
-from distlm.prepare.slices import SLICE_COLUMN
+from distlm.prepare.writer import write_blocks
 
 
-@contextlib.contextmanager
-def _ordered_execution() -> Iterator[None]:
-    """Ray Data keeps block order (slices then finish one after another)."""
+def _filesystem(out: Output) -> Any:
+    if out.local:
+        return None
+    import pyarrow.fs as pafs
+
+    return pafs.PyFileSystem(pafs.FSSpecHandler(out.fs))
+
+
+def crop_pending(out: Output, parts: int, opts: PrepareOptions, metadata: Mapping[str, str]) -> Iterator[Dict[str, Any]]:
+    """Crop the ``parts`` pending parts of ``out``; yield each written group's
+    ``{"inputs": n, "counts": {"outcomes", "reasons", "faces_found"}}`` as it lands."""
     import ray.data
 
-    ctx = ray.data.DataContext.get_current()
-    before = ctx.execution_options.preserve_order
-    ctx.execution_options.preserve_order = True
-    try:
-        yield
-    finally:
-        ctx.execution_options.preserve_order = before
-
-
-def process_slices(slices: List[pa.Table], opts: PrepareOptions) -> Iterator[Tuple[int, pa.Table]]:
-    """Yield ``(k, processed rows of slice k)`` as each slice completes.
-
-    Args:
-        slices: one table per pending slice, each with its ``slice`` column
-            (one Ray block per slice: a FaceCropper call sees whole slices, so results
-            depend only on the slice, never on how the run was split or resumed).
-        opts: prepare options.
-
-    Only the slices in flight are held (Ray streams with backpressure; the driver
-    keeps at most the partial slices of the blocks it has received).
-    """
-    import ray.data
-
-    if not slices:
+    if not parts:
         return
-    expected: Dict[int, int] = {int(t.column(SLICE_COLUMN)[0].as_py()): t.num_rows for t in slices}
-    with _ordered_execution():
-        ds = ray.data.from_arrow(slices)
-        out = add_face_crops(ds, opts.crop, actors=opts.actors, cpus_per_actor=opts.cpus_per_actor,
-                             storage=opts.storage, max_pixels=opts.max_pixels, alpha=opts.alpha)
-        partial: Dict[int, List[pa.Table]] = {}
-        for batch in out.iter_batches(batch_size=None, batch_format="pyarrow", prefetch_batches=1):
-            for k in pc.unique(batch.column(SLICE_COLUMN)).to_pylist():
-                part = batch.filter(pc.equal(batch.column(SLICE_COLUMN), k))
-                partial.setdefault(k, []).append(part)
-                if sum(p.num_rows for p in partial[k]) == expected[k]:
-                    yield k, pa.concat_tables(partial.pop(k))
-    if partial:
-        raise RuntimeError(f"prepare: slices {sorted(partial)} came back incomplete from Ray Data")
+    ds = ray.data.read_parquet(out.path(PENDING_DIR), filesystem=_filesystem(out), override_num_blocks=parts)
+    actors = opts.actors if opts.max_actors is None else (opts.actors, opts.max_actors)
+    crops = add_face_crops(ds, opts.crop, actors=actors, cpus_per_actor=opts.cpus_per_actor,
+                           gpus_per_actor=opts.gpus_per_actor,
+                           storage=opts.storage, max_pixels=opts.max_pixels, alpha=opts.alpha)
+    written = crops.map_batches(
+        write_blocks, batch_size=None, batch_format="pyarrow", num_cpus=0.25,
+        fn_kwargs=dict(output=out.uri, storage=dict(opts.storage), metadata=dict(metadata), size=opts.crop.size))
+    for batch in written.iter_batches(batch_size=None, batch_format="pyarrow", prefetch_batches=1):
+        for row in batch.to_pylist():
+            yield {"inputs": row["inputs"], "counts": json.loads(row["counts"])}
 
 
 def describe(opts: PrepareOptions) -> str:
     c = opts.crop
     return (f"detector={c.detector} size={c.size} margin={c.margin} choose={c.choose} align={c.align} "
-            f"actors={opts.actors} shard_size={opts.shard_size}")
-
+            f"max_side={c.max_side} actors={opts.actors} shard_size={opts.shard_size}")

@@ -9,16 +9,15 @@ import pyarrow.parquet as pq
 
 from distlm.data import image_column
 from distlm.prepare.layout import MANIFEST_DIR, SUMMARY_FILE, Output
-from distlm.prepare.records import parse_manifest
 
 
 def shard_names(output: str, storage: Optional[Mapping[str, Any]] = None) -> List[str]:
     """``part-*.parquet`` names in ``output``, sorted."""
-    return [n for n in Output(output, storage).listdir() if n.startswith("part-") and n.endswith(".parquet")]
+    return [n for n in Output(output, storage, create=False).listdir() if n.startswith("part-") and n.endswith(".parquet")]
 
 
 def read_shard(output: str, name: str, storage: Optional[Mapping[str, Any]] = None) -> pa.Table:
-    out = Output(output, storage)
+    out = Output(output, storage, create=False)
     return pq.read_table(pa.BufferReader(out.read(name)))
 
 
@@ -29,15 +28,15 @@ def shard_images(table: pa.Table) -> np.ndarray:
 
 
 def read_manifest(output: str, storage: Optional[Mapping[str, Any]] = None) -> List[Dict[str, Any]]:
-    """Every manifest row of ``output`` in slice order (fine for tests and reports;
-    stream ``_manifest/part-*.jsonl`` yourself for millions of inputs)."""
-    out = Output(output, storage)
-    rows: List[Dict[str, Any]] = []
-    for name in out.listdir(MANIFEST_DIR):
-        if name.endswith(".jsonl"):
-            rows.extend(parse_manifest(out.read(f"{MANIFEST_DIR}/{name}"), name))
-    return rows
+    """Every manifest row of ``output`` as dicts sorted by id (fine for tests and reports;
+    read ``_manifest/`` with ``pyarrow.dataset`` for millions of inputs)."""
+    out = Output(output, storage, create=False)
+    tables = [pq.read_table(pa.BufferReader(out.read(f"{MANIFEST_DIR}/{n}")))
+              for n in out.listdir(MANIFEST_DIR) if n.endswith(".parquet")]
+    if not tables:
+        return []
+    return pa.concat_tables(tables).sort_by([("id", "ascending")]).to_pylist()
 
 
 def read_summary(output: str, storage: Optional[Mapping[str, Any]] = None) -> Optional[Dict[str, Any]]:
-    return Output(output, storage).read_json(SUMMARY_FILE)
+    return Output(output, storage, create=False).read_json(SUMMARY_FILE)

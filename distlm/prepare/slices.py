@@ -1,7 +1,6 @@
-"""Pure helpers: a sorted index cut into fixed-size slices, and its fingerprint."""
+"""Pure helpers: a sorted index with unique ids, cut into fixed-size slices."""
 from __future__ import annotations
 
-import hashlib
 from typing import List, Tuple
 
 import pyarrow as pa
@@ -31,19 +30,3 @@ def sort_index(index: pa.Table, source: str = "index") -> pa.Table:
 def slice_bounds(rows: int, shard_size: int) -> List[Tuple[int, int]]:
     """``[(start, stop), ...]`` of consecutive slices of ``shard_size`` rows (last shorter)."""
     return [(s, min(s + shard_size, rows)) for s in range(0, rows, shard_size)]
-
-
-def ids_fingerprint(index: pa.Table) -> str:
-    """SHA-256 of the sorted ids (one per line): identifies the input list of a run."""
-    digest = hashlib.sha256()
-    for chunk in index.column("id").chunks:
-        for value in chunk.to_pylist():
-            digest.update(value.encode("utf-8", "surrogatepass") + b"\n")
-    return digest.hexdigest()
-
-
-def slice_table(index: pa.Table, k: int, bounds: Tuple[int, int]) -> pa.Table:
-    """Rows of slice ``k`` with an int32 ``slice`` column appended."""
-    start, stop = bounds
-    part = index.slice(start, stop - start)
-    return part.append_column(SLICE_COLUMN, pa.array([k] * part.num_rows, pa.int32()))

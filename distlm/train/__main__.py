@@ -51,7 +51,7 @@ def _run(args: argparse.Namespace) -> int:
 
     check_options(spec.model.name, spec.model.options)
     require_checkpoint(args.resume, "--resume")
-    check_sources(spec)
+    check_sources(spec, crop_stage=True)  # raw-image sources: the crop stage runs first
     from distlm.telemetry.sinks import check_sinks
 
     check_sinks(spec)  # all before Ray starts

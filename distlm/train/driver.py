@@ -134,6 +134,9 @@ def run(spec, resume: Optional[str] = None, address: Optional[str] = None):
     if not ray.is_initialized():
         connect_or_start(address)
     check_gpus(spec)
+    from distlm.train.crop_stage import crop_sources
+
+    spec = crop_sources(spec)  # raw-image sources -> their crops in data.cache
     clear_stopped(spec)
     path = save_resolved_spec(spec)
     log.info("resolved spec saved to %s", path)

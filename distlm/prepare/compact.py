@@ -1,0 +1,77 @@
+"""Keep the cache equal to the source: drop leftovers and inputs that left it.
+
+Runs where the plan runs (a Ray task), never on the driver's per-image path.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, Mapping, Set
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from distlm.prepare.keys import KEY_COLUMN
+from distlm.prepare.layout import MANIFEST_DIR, Output, digest_of, manifest_name, shard_name
+
+log = logging.getLogger("distlm.prepare")
+
+
+def read_parquet_file(out: Output, name: str, columns=None) -> pa.Table:
+    return pq.read_table(pa.BufferReader(out.read(name)), columns=columns)
+
+
+def committed(out: Output) -> Set[str]:
+    """Digests of the committed blocks (those with a manifest part)."""
+    return {digest_of(n) for n in out.listdir(MANIFEST_DIR) if n.startswith("part-") and n.endswith(".parquet")}
+
+
+def drop_orphans(out: Output) -> int:
+    """Delete shards without a manifest part (a killed run's last writes); how many."""
+    done = committed(out)
+    gone = 0
+    for name in out.listdir():
+        if name.startswith("part-") and name.endswith(".parquet") and digest_of(name) not in done:
+            out.remove(name)
+            gone += 1
+    return gone
+
+
+def manifest_keys(out: Output) -> pa.Table:
+    """``key`` and ``part`` (digest) of every committed input, one manifest part at a time."""
+    parts = []
+    for digest in sorted(committed(out)):
+        keys = read_parquet_file(out, manifest_name(digest), [KEY_COLUMN]).column(KEY_COLUMN)
+        parts.append(pa.table({KEY_COLUMN: keys.cast(pa.string()),
+                               "part": pa.array([digest] * len(keys), pa.string())}))
+    if not parts:
+        return pa.table({KEY_COLUMN: pa.array([], pa.string()), "part": pa.array([], pa.string())})
+    return pa.concat_tables(parts)
+
+
+def drop_stale(out: Output, stale: pa.Table, rewrite: Any) -> int:
+    """Remove the inputs of ``stale`` (``key``, ``part``) from their blocks.
+
+    ``rewrite(manifest, shard) -> None`` writes a block's remaining rows under their own
+    (content-addressed) names; the old files are deleted after it, so a kill in between
+    leaves a block that the next run shrinks to the same names.
+    """
+    gone = 0
+    for digest in pc.unique(stale.column("part")).to_pylist():
+        keys = stale.filter(pc.equal(stale.column("part"), digest)).column(KEY_COLUMN)
+        manifest = read_parquet_file(out, manifest_name(digest))
+        shard = read_parquet_file(out, shard_name(digest)) if out.exists(shard_name(digest)) else None
+        keep_m = manifest.filter(pc.invert(pc.is_in(manifest.column(KEY_COLUMN), keys)))
+        keep_s = None if shard is None else shard.filter(pc.invert(pc.is_in(shard.column(KEY_COLUMN), keys)))
+        if keep_m.num_rows:
+            rewrite(keep_m, keep_s)
+        out.remove(manifest_name(digest))
+        out.remove(shard_name(digest))
+        gone += manifest.num_rows - keep_m.num_rows
+    return gone
+
+
+def describe_cleanup(orphans: int, stale: int) -> Dict[str, int]:
+    if orphans or stale:
+        log.info("prepare: removed %d unfinished shard(s) and %d input(s) no longer in the source", orphans, stale)
+    return {"orphan_shards": orphans, "stale_inputs": stale}

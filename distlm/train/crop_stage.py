@@ -1,0 +1,93 @@
+"""The trainer's first stage: crop the job's raw-image sources into the crop cache.
+
+``python -m distlm.train JOB.yaml`` on a job whose sources index image files
+(``rafdb``, ``emotionet``, ``images``...) runs :func:`distlm.prepare.prepare` on each of
+them into ``data.cache`` (default ``<run.storage_path>/crops``), one folder per source
+and crop settings, then trains on the crops. A second run reuses them; new or changed
+images are cropped alone; a killed stage resumes (see :mod:`distlm.prepare`).
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import os
+from typing import Any, Dict, List, Tuple
+
+from distlm.data.sources import CROP_FORMATS, MEMORY_FORMATS, reader_spec, sources, storage_options
+
+log = logging.getLogger("distlm.train")
+CACHE_DIR = "crops"
+
+
+def raw_sources(spec) -> List[Tuple[str, Any]]:
+    """``[(side, SourceSpec)]`` of the sources that index image files."""
+    return [(side, src) for side, src in sources(spec) if src.format not in MEMORY_FORMATS + CROP_FORMATS]
+
+
+def cache_root(spec) -> str:
+    """``data.cache``, else ``<run.storage_path>/crops`` (local paths made absolute)."""
+    root = spec.data.cache or f"{spec.run.storage_path.rstrip('/')}/{CACHE_DIR}"
+    return root if "://" in root else os.path.abspath(root)
+
+
+def prepare_options(spec):
+    """:class:`distlm.prepare.PrepareOptions` from ``data.crop`` and ``data.image_size``."""
+    from distlm.faces.options import CropOptions
+    from distlm.prepare.options import PrepareOptions
+
+    c = spec.data.crop
+    crop = CropOptions(detector=c.detector, size=spec.data.image_size, margin=c.margin, choose=c.choose,
+                       align=c.align, max_side=c.max_side, detect_batch=c.detect_batch)
+    return PrepareOptions(crop=crop, shard_size=c.shard_size, actors=c.min_actors,
+                          max_actors=c.max_actors if c.max_actors is not None else max_actors(c),
+                          cpus_per_actor=c.cpus_per_actor, gpus_per_actor=c.gpus_per_actor,
+                          storage=dict(storage_options(spec) or {}), alpha=c.alpha, order=c.order)
+
+
+def max_actors(crop) -> int:
+    """The autoscaling pool's ceiling: the cluster's CPUs (GPUs when the actors take
+    one) divided by one actor's share, at least ``min_actors``."""
+    import ray
+
+    res = ray.cluster_resources()
+    share = (res.get("GPU", 0) / crop.gpus_per_actor) if crop.gpus_per_actor else res.get("CPU", 1) / crop.cpus_per_actor
+    return max(crop.min_actors, int(share))
+
+
+def source_folder(spec, side: str, src) -> str:
+    """The cache folder of one source: ``<cache>/<format>-<digest>``, the digest over the
+    reader call and the crop settings (another setting, another folder)."""
+    reader = reader_spec(spec, src, side)
+    reader.pop("storage", None)
+    if "://" not in reader["path"]:
+        reader["path"] = os.path.abspath(reader["path"])
+    key = json.dumps({"source": reader, "crop": prepare_options(spec).fingerprint()}, sort_keys=True, default=str)
+    return f"{cache_root(spec).rstrip('/')}/{src.format}-{hashlib.sha256(key.encode()).hexdigest()[:12]}"
+
+
+def crop_sources(spec):
+    """Run the crop stage on every raw-image source of ``spec`` (Ray already connected);
+    return ``spec`` with each of them at ``{format: parquet, path: <its cache folder>}``."""
+    from distlm.config.schema_data import SourceSpec
+    from distlm.prepare.runner import prepare
+
+    raw = raw_sources(spec)
+    if not raw:
+        return spec
+    opts = prepare_options(spec)
+    done: Dict[str, Dict[str, Any]] = {}
+    changes = {}
+    for side, src in raw:
+        folder = source_folder(spec, side, src)
+        if folder not in done:  # one source named by two sides is cropped once
+            log.info("crop stage: data.%s (%s: %s) -> %s", side, src.format, src.path, folder)
+            done[folder] = prepare(reader_spec(spec, src, side), folder, options=opts)
+        changes[side] = SourceSpec(format="parquet", path=folder, options={})
+        log.info("crop stage: data.%s: %s", side, json.dumps(_short(done[folder]), sort_keys=True))
+    return dataclasses.replace(spec, data=dataclasses.replace(spec.data, **changes))
+
+
+def _short(summary: Dict[str, Any]) -> Dict[str, Any]:
+    return {k: summary[k] for k in ("inputs", "written", "cropped", "reused", "outcomes") if k in summary}
