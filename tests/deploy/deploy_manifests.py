@@ -1,8 +1,9 @@
 """Helpers for the deployment tests: locate files, render kustomizations, load schemas.
 
 Pure functions, no cluster needed.  The kustomize rendering covers what k8s/ uses
-(``resources``, JSON 6902 ``patches`` with a ``target``); anything else in a
-kustomization raises, so a new kustomize feature cannot be silently ignored.
+(``resources``, JSON 6902 ``patches`` with a ``target``, a ``configMapGenerator`` from
+files without the name hash); anything else in a kustomization raises, so a new
+kustomize feature cannot be silently ignored.
 """
 from __future__ import annotations
 
@@ -49,7 +50,8 @@ def load_docs(path: Path) -> List[Doc]:
 
 # --- kustomize (the subset k8s/ uses) -------------------------------------------------
 
-SUPPORTED_KUSTOMIZE_KEYS = {"apiVersion", "kind", "resources", "patches"}
+SUPPORTED_KUSTOMIZE_KEYS = {"apiVersion", "kind", "resources", "patches",
+                            "configMapGenerator", "generatorOptions"}
 
 
 def _unescape(token: str) -> str:
@@ -119,6 +121,7 @@ def render_kustomization(folder: Path) -> List[Doc]:
     for res in kust.get("resources", []):
         path = (folder / res).resolve()
         docs += render_kustomization(path) if path.is_dir() else load_docs(path)
+    docs = _generate_configmaps(folder, kust, docs)
     for patch in kust.get("patches", []):
         ppath = folder / patch["path"]
         ops = yaml.safe_load(ppath.read_text())
@@ -130,6 +133,42 @@ def render_kustomization(folder: Path) -> List[Doc]:
         for i in hits:
             docs[i] = apply_json6902(docs[i], ops, str(ppath))
     return docs
+
+
+def _generate_configmaps(folder: Path, kust: Mapping[str, Any], docs: List[Doc]) -> List[Doc]:
+    """``configMapGenerator`` entries (``files``; behaviors create and merge), as kustomize
+    applies them after ``resources``.  The name hash must be off: KubeRay specs naming
+    the ConfigMap are not rewritten by kustomize."""
+    gens = kust.get("configMapGenerator", [])
+    opts = kust.get("generatorOptions", {})
+    where = folder / "kustomization.yaml"
+    if gens and opts.get("disableNameSuffixHash") is not True:
+        raise ValueError(f"{where}: configMapGenerator needs generatorOptions.disableNameSuffixHash: true")
+    if set(opts) - {"disableNameSuffixHash", "labels"}:
+        raise ValueError(f"{where}: generatorOptions {sorted(set(opts))} are not handled by this renderer")
+    out = list(docs)
+    for gen in gens:
+        if set(gen) - {"name", "files", "behavior"}:
+            raise ValueError(f"{where}: configMapGenerator keys {sorted(gen)} are not handled by this renderer")
+        data = {}
+        for entry in gen["files"]:
+            key, _, rel = entry.rpartition("=") if "=" in entry else ("", "", entry)
+            data[key or Path(rel).name] = (folder / rel).read_text()
+        found = [i for i, d in enumerate(out) if d["kind"] == "ConfigMap"
+                 and d["metadata"]["name"] == gen["name"]]
+        behavior = gen.get("behavior", "create")
+        if behavior == "merge" and found:
+            doc = copy.deepcopy(out[found[0]])
+            doc["data"] = {**doc.get("data", {}), **data}
+            doc["metadata"].setdefault("labels", {}).update(opts.get("labels", {}))
+            out[found[0]] = doc
+        elif behavior == "create" and not found:
+            meta = {"name": gen["name"], **({"labels": dict(opts["labels"])} if opts.get("labels") else {})}
+            out.append({"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta, "data": data})
+        else:
+            raise ValueError(f"{where}: configMapGenerator {gen['name']}: behavior {behavior!r} "
+                             f"with {len(found)} existing ConfigMap(s)")
+    return out
 
 
 def kustomize_roots() -> List[Path]:

@@ -1,6 +1,8 @@
 """The test helpers themselves: JSON 6902 patches, target matching, spec fallback."""
 from __future__ import annotations
 
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -72,3 +74,35 @@ def test_yaml_fallback_agrees_with_the_loader(path: Path) -> None:
 
 def test_shared_schemas_are_found() -> None:
     assert (dm.shared_dir() / "schemas" / "kuberay" / "ray.io_rayjobs.yaml").is_file()
+
+
+def test_configmap_generator_create_and_merge(tmp_path: Path) -> None:
+    base, over = tmp_path / "base", tmp_path / "over"
+    for folder in (base, over):
+        folder.mkdir()
+    (base / "a.yaml").write_text("x: 1\n")
+    (base / "b.yaml").write_text("y: 1\n")
+    (over / "b.yaml").write_text("y: 2\n")
+    opts = {"disableNameSuffixHash": True, "labels": {"app": "t"}}
+    (base / "kustomization.yaml").write_text(yaml.safe_dump(
+        {"configMapGenerator": [{"name": "cm", "files": ["a.yaml", "b.yaml"]}], "generatorOptions": opts}))
+    (over / "kustomization.yaml").write_text(yaml.safe_dump(
+        {"resources": ["../base"], "generatorOptions": opts,
+         "configMapGenerator": [{"name": "cm", "behavior": "merge", "files": ["b.yaml"]}]}))
+    (cm,) = dm.render_kustomization(over)
+    assert cm["metadata"] == {"name": "cm", "labels": {"app": "t"}}
+    assert cm["data"] == {"a.yaml": "x: 1\n", "b.yaml": "y: 2\n"}
+    (base / "kustomization.yaml").write_text(yaml.safe_dump(
+        {"configMapGenerator": [{"name": "cm", "files": ["a.yaml"]}]}))
+    with pytest.raises(ValueError, match="disableNameSuffixHash"):
+        dm.render_kustomization(base)
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl (with its kustomize) not installed")
+@pytest.mark.parametrize("root", dm.kustomize_roots(), ids=lambda p: str(p.relative_to(dm.REPO)))
+def test_renderer_agrees_with_kubectl_kustomize(root: Path) -> None:
+    out = subprocess.run(["kubectl", "kustomize", str(root)], capture_output=True, text=True,
+                         timeout=120, check=True).stdout
+    key = lambda d: (d["kind"], d["metadata"]["name"])  # noqa: E731
+    theirs = sorted((d for d in yaml.safe_load_all(out) if d), key=key)
+    assert sorted(dm.render_kustomization(root), key=key) == theirs

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import re
+import tempfile
 from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
@@ -15,12 +16,16 @@ import jsonschema
 import pytest
 import yaml
 
+import cluster_jobs as cj
 import deploy_manifests as dm
 
 RENDERED = dm.all_renderings()
 RAY_DOCS = [(label, d) for label, d in RENDERED if d["kind"] in dm.SCHEMA_FILES]
-JOB_DOCS = [(label, d) for label, d in RENDERED if d["kind"] == "RayJob"]
 CORE_DOCS = [(label, d) for label, d in RENDERED if d["apiVersion"] in ("v1", "networking.k8s.io/v1")]
+# (label, RayJob, every document of its kustomization): the ConfigMaps it mounts included
+ROOT_JOBS = [(f"{root.name}:{d['metadata']['name']}", d, docs)
+             for root in dm.kustomize_roots()
+             for docs in [dm.render_kustomization(root)] for d in docs if d["kind"] == "RayJob"]
 IDS = lambda pairs: [label for label, _ in pairs]  # noqa: E731
 
 
@@ -34,9 +39,8 @@ def test_renderings_cover_base_and_overlay() -> None:
     roots = {p.relative_to(dm.REPO).as_posix() for p in dm.kustomize_roots()}
     assert {"k8s/base", "k8s/overlays/cpu-small"} <= roots
     names = {(d["kind"], d["metadata"]["name"]) for _, d in RENDERED}
-    for expected in [("RayCluster", "distlm"), ("RayJob", "distlm-prepare-rafdb"),
-                     ("RayJob", "distlm-prepare-emotionet"),
-                     ("RayJob", "distlm-rafdb"), ("RayJob", "distlm-emotionet"),
+    for expected in [("RayCluster", "distlm"), ("RayJob", "distlm-rafdb"),
+                     ("RayJob", "distlm-emotionet"), ("ConfigMap", "distlm-jobs"),
                      ("PodMonitor", "distlm"), ("Secret", "distlm-s3")]:
         assert expected in names
 
@@ -118,39 +122,26 @@ def test_pods_have_shm_and_prometheus_annotations(label: str, doc: Dict[str, Any
         assert 0 <= g["minReplicas"] <= g["replicas"] <= g["maxReplicas"], (label, g["groupName"])
 
 
-def _entry(doc: Dict[str, Any]) -> Tuple[str, Path, List[str]]:
-    module, job, overrides, _ = dm.parse_entrypoint(doc["spec"]["entrypoint"])
-    return module, dm.REPO / job, overrides
+def _driver_spec(doc: Dict[str, Any], docs: List[Dict[str, Any]]) -> Dict[str, Any]:
+    """``scaling``/``telemetry`` of the job file the RayJob's driver reads on its cluster
+    (the distlm-jobs ConfigMap's variant of the card), validated by the trainer's loader."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path, overrides = cj.driver_job(doc, docs, Path(tmp),
+                                        strip_crop_keys=not cj.schema_has_crop_keys())
+        return dm.load_spec(path, overrides)
 
 
-@pytest.mark.parametrize("label,doc", JOB_DOCS, ids=IDS(JOB_DOCS))
-def test_rayjob_entrypoint_names_a_job_spec_that_loads(label: str, doc: Dict[str, Any]) -> None:
-    module, job, overrides = _entry(doc)
-    assert module in ("distlm.train", "distlm.prepare"), label
-    if module == "distlm.prepare":
-        assert dm.parse_entrypoint(doc["spec"]["entrypoint"])[3].get("--output"), label
-    assert job.parent == dm.JOBS, f"{label}: the job spec must live in jobs/: {job}"
-    dm.load_spec(job, overrides)  # raises (naming the file) if missing or invalid
+@pytest.mark.parametrize("label,doc,docs", ROOT_JOBS, ids=[lb for lb, _, _ in ROOT_JOBS])
+def test_rayjob_runs_a_card_whose_cluster_variant_loads(label: str, doc: Dict[str, Any],
+                                                        docs: List[Dict[str, Any]]) -> None:
+    module, job, overrides, flags = dm.parse_entrypoint(doc["spec"]["entrypoint"])
+    assert (module, overrides, flags) == ("distlm.train", [], {}), label
+    assert (dm.REPO / job).parent == dm.JOBS and (dm.REPO / job).is_file(), label
+    _driver_spec(doc, docs)  # raises (naming the file) if missing or invalid
     spec = doc["spec"]
     assert ("rayClusterSpec" in spec) != ("clusterSelector" in spec), label
     if "rayClusterSpec" in spec:
         assert spec["shutdownAfterJobFinishes"] is True, label
-
-
-@pytest.mark.parametrize("root", dm.kustomize_roots(), ids=lambda p: str(p.relative_to(dm.REPO)))
-def test_training_reads_what_prepare_writes(root: Path) -> None:
-    """A prepare job writes OUTPUT/<role>/; the training job of the same spec reads there."""
-    jobs = [dm.parse_entrypoint(d["spec"]["entrypoint"]) for d in dm.render_kustomization(root)
-            if d["kind"] == "RayJob"]
-    outputs = {job: flags["--output"] for mod, job, _, flags in jobs if mod == "distlm.prepare"}
-    trains = [(job, ov) for mod, job, ov, _ in jobs if mod == "distlm.train"]
-    assert outputs and trains
-    for job, overrides in trains:
-        assert job in outputs, f"{root.name}: no prepare RayJob for {job}"
-        given = dict(o.split("=", 1) for o in overrides)
-        for role in ("labelled", "unlabelled", "test"):
-            assert given[f"data.{role}.format"] == "parquet", (job, role)
-            assert given[f"data.{role}.path"] == f"{outputs[job]}/{role}", (job, role)
 
 
 def test_entrypoint_parsing() -> None:
@@ -170,13 +161,8 @@ def _gpu(res: Dict[str, Any]) -> float:
     return dm.quantity(res.get("nvidia.com/gpu", 0))
 
 
-def _train_specs(docs: List[Tuple[str, Dict[str, Any]]]) -> List[Tuple[str, Dict[str, Any]]]:
-    out = []
-    for label, doc in docs:
-        module, job, overrides = _entry(doc)
-        if module == "distlm.train":
-            out.append((label, dm.load_spec(job, overrides)))
-    return out
+def _train_specs(docs: List[Dict[str, Any]]) -> List[Tuple[str, Dict[str, Any]]]:
+    return [(d["metadata"]["name"], _driver_spec(d, docs)) for d in docs if d["kind"] == "RayJob"]
 
 
 def _check_fits(where: str, cluster: Dict[str, Any], spec: Dict[str, Any]) -> None:
@@ -207,31 +193,30 @@ def _check_fits(where: str, cluster: Dict[str, Any], spec: Dict[str, Any]) -> No
 
 def test_training_clusters_match_their_specs_scaling() -> None:
     checked = 0
-    for label, doc in JOB_DOCS:
-        module, job, overrides = _entry(doc)
-        if module == "distlm.train":
-            _check_fits(label, doc["spec"]["rayClusterSpec"], dm.load_spec(job, overrides))
-            checked += 1
+    for label, doc, docs in ROOT_JOBS:
+        _check_fits(label, doc["spec"]["rayClusterSpec"], _driver_spec(doc, docs))
+        checked += 1
     assert checked >= 4  # rafdb + emotionet, in base and in the overlay
 
 
 @pytest.mark.parametrize("root", dm.kustomize_roots(), ids=lambda p: str(p.relative_to(dm.REPO)))
 def test_long_lived_raycluster_fits_every_training_job(root: Path) -> None:
-    docs = [(f"{root.name}:{d['metadata']['name']}", d) for d in dm.render_kustomization(root)]
-    clusters = [d for _, d in docs if d["kind"] == "RayCluster"]
-    specs = _train_specs([(lb, d) for lb, d in docs if d["kind"] == "RayJob"])
+    docs = dm.render_kustomization(root)
+    clusters = [d for d in docs if d["kind"] == "RayCluster"]
+    specs = _train_specs(docs)
     assert clusters and specs
     for label, spec in specs:
         _check_fits(f"{root.name} RayCluster vs {label}", clusters[0]["spec"], spec)
 
 
 def test_scaling_check_catches_a_mismatch() -> None:
-    (label, doc) = next((lb, d) for lb, d in JOB_DOCS if "base" in lb and "rafdb" in lb
-                        and _entry(d)[0] == "distlm.train")
-    module, job, overrides = _entry(doc)
-    spec = dm.load_spec(job, overrides)
+    (label, doc, docs) = next(j for j in ROOT_JOBS if j[0].startswith("base:") and "rafdb" in j[0])
+    spec = _driver_spec(doc, docs)
     spec["scaling"] = {**spec["scaling"], "num_workers": 99}
     with pytest.raises(AssertionError):
+        _check_fits(label, doc["spec"]["rayClusterSpec"], spec)
+    spec["scaling"] = {**spec["scaling"], "num_workers": 1, "cpus_per_worker": 4}
+    with pytest.raises(AssertionError, match="cpu=4"):
         _check_fits(label, doc["spec"]["rayClusterSpec"], spec)
 
 
@@ -297,13 +282,11 @@ def test_example_secret_is_not_in_any_kustomization() -> None:
 
 def test_trainer_exporter_listens_beyond_loopback_when_it_can() -> None:
     """Prometheus scrapes the pod IP: once the spec has ``telemetry.host`` (the trainer
-    already reads it), every training RayJob must set it to a non-loopback address."""
+    already reads it), every training RayJob's job file must set a non-loopback address."""
     from distlm.config import TelemetrySpec
 
     if "host" not in TelemetrySpec.__dataclass_fields__:
         return  # nothing to set yet: the exporter binds 127.0.0.1 (see docs/deploy.md)
-    for label, doc in JOB_DOCS:
-        module, _, overrides = _entry(doc)
-        if module == "distlm.train":
-            given = dict(o.split("=", 1) for o in overrides)
-            assert given.get("telemetry.host") not in (None, "127.0.0.1", "localhost"), label
+    for label, doc, docs in ROOT_JOBS:
+        host = _driver_spec(doc, docs)["telemetry"].get("host")
+        assert host not in (None, "127.0.0.1", "localhost"), label
