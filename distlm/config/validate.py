@@ -11,6 +11,7 @@ from distlm.config.schema import JobSpec
 from distlm.config.schema_data import KNOWN_FORMATS
 from distlm.config.typecheck import SourceOf
 from distlm.config.validate_augment import augment_rule
+from distlm.config.validate_crop import crop_rule
 
 Problem = Tuple[str, str]
 Rule = Callable[[JobSpec], Iterator[Problem]]
@@ -177,7 +178,7 @@ def _scaling(spec: JobSpec) -> Iterator[Problem]:
         yield "train.batch_size", str(err)
 
 
-RULES: List[Rule] = [_positive, _ranges, _telemetry, _sources, _scenario, _ssl, _scaling, augment_rule]
+RULES: List[Rule] = [_positive, _ranges, _telemetry, _sources, _scenario, _ssl, _scaling, augment_rule, crop_rule]
 
 
 def problems(spec: JobSpec) -> List[Problem]:

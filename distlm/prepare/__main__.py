@@ -37,12 +37,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--choose", default="largest",
                    help="which face to keep when there are several: largest (default), most_confident")
     p.add_argument("--align", action="store_true", help="level the eyes (MTCNN landmarks)")
-    p.add_argument("--max-side", type=int, default=1024, help="downscale larger images for detection")
+    p.add_argument("--max-side", type=int, default=640,
+                   help="detect on a copy downscaled to this longest side (default 640); crops come from the full image")
     p.add_argument("--detect-batch", type=int, default=8, help="images per detector call (default 8)")
     p.add_argument("--actors", type=int, default=1, help="face-crop actors, one detector each (default 1)")
+    p.add_argument("--max-actors", type=int, default=None,
+                   help="autoscale the actors from --actors up to this many (default: a fixed pool of --actors)")
     p.add_argument("--cpus-per-actor", type=float, default=1.0, help="CPUs reserved per actor (default 1)")
+    p.add_argument("--gpus-per-actor", type=float, default=0.0, help="GPUs per actor (default 0)")
     p.add_argument("--shard-size", type=int, default=256,
-                   help="inputs per Parquet shard, fixed for the life of an output (default 256)")
+                   help="inputs per block: one Parquet shard and one manifest part (default 256)")
     p.add_argument("--order", default="mixed",
                    help="spread of the inputs over the shards: mixed (hash of the id) or id")
     p.add_argument("--max-pixels", type=int, default=None,
@@ -62,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _options(args: argparse.Namespace, storage: dict, size: Optional[int] = None) -> dict:
     opts = dict(detector=args.detector, size=size or args.size, margin=args.margin, choose=args.choose,
                 align=args.align, max_side=args.max_side, detect_batch=args.detect_batch, actors=args.actors,
-                cpus_per_actor=args.cpus_per_actor, shard_size=args.shard_size, order=args.order, alpha=args.alpha,
+                max_actors=args.max_actors, cpus_per_actor=args.cpus_per_actor, gpus_per_actor=args.gpus_per_actor, shard_size=args.shard_size, order=args.order, alpha=args.alpha,
                 address=args.address, num_cpus=args.num_cpus, metrics_port=args.metrics_port,
                 metrics_linger_s=args.metrics_linger,
                 log_every_s=args.log_every, overwrite=args.overwrite, storage=storage)

@@ -38,12 +38,20 @@ def drop_orphans(out: Output) -> int:
 
 
 def manifest_keys(out: Output) -> pa.Table:
-    """``key`` and ``part`` (digest) of every committed input, one manifest part at a time."""
+    """``key`` and ``part`` (digest) of every committed input, one manifest part at a time.
+
+    A part whose shard is gone (deleted by hand, lost) is dropped, so its inputs are
+    cropped again."""
+    shards = {n for n in out.listdir() if n.startswith("part-")}
     parts = []
     for digest in sorted(committed(out)):
-        keys = read_parquet_file(out, manifest_name(digest), [KEY_COLUMN]).column(KEY_COLUMN)
-        parts.append(pa.table({KEY_COLUMN: keys.cast(pa.string()),
-                               "part": pa.array([digest] * len(keys), pa.string())}))
+        m = read_parquet_file(out, manifest_name(digest), [KEY_COLUMN, "shard"])
+        if any(s is not None and s not in shards for s in pc.unique(m.column("shard")).to_pylist()):
+            log.warning("prepare: %s lost its shard: its %d inputs are cropped again", manifest_name(digest), m.num_rows)
+            out.remove(manifest_name(digest))
+            continue
+        parts.append(pa.table({KEY_COLUMN: m.column(KEY_COLUMN).cast(pa.string()),
+                               "part": pa.array([digest] * m.num_rows, pa.string())}))
     if not parts:
         return pa.table({KEY_COLUMN: pa.array([], pa.string()), "part": pa.array([], pa.string())})
     return pa.concat_tables(parts)

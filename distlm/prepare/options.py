@@ -16,8 +16,7 @@ class PrepareOptions:
 
     Attributes:
         crop: face detection / crop options (detector, size, margin, choose, align...).
-        shard_size: inputs per slice; slice ``k`` becomes ``part-{k:05d}.parquet``.
-            Fixed for the life of an output folder (a rerun with another value is refused).
+        shard_size: inputs per block (one shard and one manifest part each).
         actors: FaceCropper actors (one detector each); with ``max_actors`` the
             smallest size of an autoscaling pool.
         max_actors: the pool's largest size; None: ``actors`` fixed.
@@ -68,9 +67,9 @@ class PrepareOptions:
         ORDERS.get(self.order)  # an unknown order raises with the known ones
 
     def fingerprint(self) -> Dict[str, Any]:
-        """The options that change what is written (recorded in ``_prepare.json``)."""
-        return {"crop": asdict(self.crop), "shard_size": self.shard_size,
-                "max_pixels": self.max_pixels, "alpha": self.alpha, "order": self.order}
+        """The options that change a crop (recorded in ``_prepare.json``, part of every
+        input's key); ``shard_size`` and ``order`` only lay out new blocks."""
+        return {"crop": asdict(self.crop), "max_pixels": self.max_pixels, "alpha": self.alpha}
 
     @classmethod
     def from_kwargs(cls, **kw: Any) -> "PrepareOptions":

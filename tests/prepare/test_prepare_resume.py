@@ -38,9 +38,19 @@ def noise_tree(tmp_path_factory) -> Path:
     return root
 
 
-def _files(out: Path) -> dict:
-    names = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
-    return {n: (out / n).read_bytes() for n in names if not n.startswith("_prepare")}
+def _crops_by_id(out: Path) -> dict:
+    table = pa.concat_tables([read_shard(str(out), n) for n in shard_names(str(out))])
+    return dict(zip(table.column("id").to_pylist(), shard_images(table)))
+
+
+def _manifest(out) -> list:
+    """Manifest rows without the file each block landed in (blocks differ between a
+    resumed run and a clean one; what each input became does not)."""
+    return [{k: v for k, v in r.items() if k != "shard"} for r in read_manifest(str(out))]
+
+
+def _source_summary(summary: dict) -> dict:
+    return {k: v for k, v in summary.items() if k not in ("cropped", "reused", "shards")}
 
 
 def _cli(src: Path, dst: Path) -> list:
@@ -56,11 +66,10 @@ def test_killed_midway_then_rerun_equals_clean_run(ray_local, noise_tree, tmp_pa
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 240
-        # kill once a slice is committed (its manifest part is written after its shard):
-        # waiting for the shard alone lands the kill before any commit on a loaded machine
-        while not list((killed / MANIFEST_DIR).glob("*.jsonl")):
-            assert proc.poll() is None, "prepare exited before committing a slice"
-            assert time.monotonic() < deadline, "no committed slice within 240 s"
+        # kill once a block is committed (its manifest part is written after its shard)
+        while not list((killed / MANIFEST_DIR).glob("*.parquet")):
+            assert proc.poll() is None, "prepare exited before committing a block"
+            assert time.monotonic() < deadline, "no committed block within 240 s"
             time.sleep(0.02)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
@@ -69,26 +78,25 @@ def test_killed_midway_then_rerun_equals_clean_run(ray_local, noise_tree, tmp_pa
             os.killpg(proc.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
-    slices = -(-N_IMAGES // SHARD)
-    finished = len(list((killed / MANIFEST_DIR).glob("*.jsonl")))
-    assert finished >= 1, "no slice was committed before the kill"
-    assert finished < slices, f"the kill came too late ({finished}/{slices} slices done)"
+    blocks = -(-N_IMAGES // SHARD)
+    finished = len(list((killed / MANIFEST_DIR).glob("*.parquet")))
+    assert finished >= 1, "no block was committed before the kill"
+    assert finished < blocks, f"the kill came too late ({finished}/{blocks} blocks done)"
     assert not (killed / SUMMARY_FILE).exists()
 
     common = dict(detector="haar", shard_size=SHARD, size=32, actors=1)
     resumed = prepare(str(noise_tree), str(killed), **common)
     clean = prepare(str(noise_tree), str(tmp_path / "clean"), **common)
-    assert resumed == clean
-    assert resumed["inputs"] == N_IMAGES and resumed["slices"] == slices
-    assert _files(killed) == _files(tmp_path / "clean")  # byte-identical shards and manifest
-    rows = read_manifest(str(killed))
-    ids = [r["id"] for r in rows]
-    assert len(set(ids)) == len(ids) == N_IMAGES  # none twice, none missing
-    assert [r["slice"] for r in rows] == sorted(r["slice"] for r in rows)
-    for k in set(r["slice"] for r in rows):  # sorted by id within a part
-        part = [r["id"] for r in rows if r["slice"] == k]
-        assert part == sorted(part)
+    assert _source_summary(resumed) == _source_summary(clean)
+    assert resumed["inputs"] == N_IMAGES and resumed["reused"] >= finished * SHARD > 0
+    assert resumed["reused"] + resumed["cropped"] == N_IMAGES
+    assert _manifest(killed) == _manifest(tmp_path / "clean")    # every input once, same outcome
+    ids = [r["id"] for r in read_manifest(str(killed))]
+    assert len(set(ids)) == len(ids) == N_IMAGES
+    a, b = _crops_by_id(killed), _crops_by_id(tmp_path / "clean")
+    assert a.keys() == b.keys() and all((a[i] == b[i]).all() for i in a)
     assert not [p for p in killed.rglob(".*")]  # temporaries cleaned
+    assert not list(killed.glob("_pending/*"))
 
 
 @pytest.mark.slow
@@ -96,34 +104,31 @@ def test_rerun_skips_and_incompatible_rerun_refused(ray_local, noise_tree, tmp_p
     out = tmp_path / "out"
     first = prepare(str(noise_tree), str(out), detector="none", shard_size=5, size=16)
     stamps = {p: p.stat().st_mtime_ns for p in out.glob("part-*.parquet")}
-    assert first["written"] == N_IMAGES and len(stamps) == 5
-    # default order "mixed": slice k holds the k-th cut of the ids in hash order
-    expected = by_id_hash(pa.table({"id": sorted(r["id"] for r in read_manifest(str(out)))}))
-    expected = expected.column("id").to_pylist()
-    for k in range(5):
-        part = [r["id"] for r in read_manifest(str(out)) if r["slice"] == k]
-        assert part == sorted(expected[5 * k:5 * k + 5])
+    assert first["written"] == N_IMAGES and len(stamps) == 5 and first["cropped"] == N_IMAGES
+    # default order "mixed": block k holds the k-th cut of the ids in hash order
+    rows = read_manifest(str(out))
+    expected = by_id_hash(pa.table({"id": sorted(r["id"] for r in rows)})).column("id").to_pylist()
+    blocks = sorted(sorted(r["id"] for r in rows if r["shard"] == s) for s in {r["shard"] for r in rows})
+    assert blocks == sorted(sorted(expected[5 * k:5 * k + 5]) for k in range(5))
     again = prepare(str(noise_tree), str(out), detector="none", shard_size=5, size=16)
-    assert again == first
+    assert _source_summary(again) == _source_summary(first) and again["reused"] == N_IMAGES
     assert {p: p.stat().st_mtime_ns for p in out.glob("part-*.parquet")} == stamps
-    with pytest.raises(ValueError, match="different options"):
+    with pytest.raises(ValueError, match="different crop"):
         prepare(str(noise_tree), str(out), detector="none", shard_size=5, size=24)
-    (out / "part-00001.parquet").unlink()  # a lost shard is redone
-    assert prepare(str(noise_tree), str(out), detector="none", shard_size=5, size=16) == first
+    lost = sorted(stamps)[1]
+    lost.unlink()  # a lost shard: its inputs are cropped again
+    redo = prepare(str(noise_tree), str(out), detector="none", shard_size=5, size=16)
+    assert _source_summary(redo) == _source_summary(first) and redo["cropped"] == 5
+    assert lost.exists()  # the same inputs, the same block name
     redone = prepare(str(noise_tree), str(out), detector="none", shard_size=5, size=24, overwrite=True)
-    assert redone["written"] == N_IMAGES
-    assert shard_images(read_shard(str(out), "part-00000.parquet")).shape[1:] == (24, 24, 3)
+    assert redone["written"] == N_IMAGES and redone["cropped"] == N_IMAGES
+    assert shard_images(read_shard(str(out), shard_names(str(out))[0])).shape[1:] == (24, 24, 3)
     assert read_summary(str(out)) == redone
-    # an output written before `order` existed (always id order) resumes as order="id"
+    # an output of an older layout (JSON Lines manifest, version 1 state) is refused, naming it
     old = tmp_path / "old"
-    prepare(str(noise_tree), str(old), detector="none", shard_size=5, size=16, order="id")
-    state = json.loads((old / "_prepare.json").read_text())
-    del state["options"]["order"]
-    (old / "_prepare.json").write_text(json.dumps(state))
-    stamps = {p: p.stat().st_mtime_ns for p in old.glob("part-*.parquet")}
-    prepare(str(noise_tree), str(old), detector="none", shard_size=5, size=16, order="id")
-    assert {p: p.stat().st_mtime_ns for p in old.glob("part-*.parquet")} == stamps
-    with pytest.raises(ValueError, match="different options"):
+    (old / "_manifest").mkdir(parents=True)
+    (old / "_prepare.json").write_text(json.dumps({"version": 1, "inputs": 3, "ids_sha256": "x", "options": {}}))
+    with pytest.raises(ValueError, match="different .*version"):
         prepare(str(noise_tree), str(old), detector="none", shard_size=5, size=16)
 
 
@@ -229,17 +234,16 @@ def test_s3_input_and_output(ray_local, moto_s3, tmp_path):
     bad = next(r for r in rows if r["id"] == "bad.jpg")
     assert bad["path"] == "s3://bkt/in/bad.jpg" and bad["reason"] == "empty"
     names = shard_names("s3://bkt/out", moto_s3)
-    assert names == ["part-00000.parquet", "part-00001.parquet"]
     crops = [shard_images(read_shard("s3://bkt/out", n, moto_s3)) for n in names]
     assert sorted(len(c) for c in crops) == [1, 2] and crops[0].shape[1:] == (16, 16, 3)
     again = prepare("s3://bkt/in", "s3://bkt/out", detector="none", size=16, shard_size=2, storage=moto_s3)
-    assert again == summary
-    # the same files from a local folder give identical shards (ids, labels, crops)
+    assert _source_summary(again) == _source_summary(summary) and again["reused"] == 4
+    # the same files from a local folder give the same crops (ids, labels, pixels)
     local = prepare(str(tmp_path / "in"), str(tmp_path / "out"), detector="none", size=16, shard_size=2)
     assert local["outcomes"] == summary["outcomes"]
-    assert shard_names(str(tmp_path / "out")) == names
-    for name in names:
-        remote, here = read_shard("s3://bkt/out", name, moto_s3), read_shard(str(tmp_path / "out"), name)
-        assert remote.column("id").to_pylist() == here.column("id").to_pylist()
-        assert remote.column("label").to_pylist() == here.column("label").to_pylist()
-        assert (shard_images(remote) == shard_images(here)).all()
+    remote = pa.concat_tables([read_shard("s3://bkt/out", n, moto_s3) for n in names]).sort_by("id")
+    here = pa.concat_tables([read_shard(str(tmp_path / "out"), n) for n in shard_names(str(tmp_path / "out"))]).sort_by("id")
+    assert remote.column("id").to_pylist() == here.column("id").to_pylist()
+    assert remote.column("label").to_pylist() == here.column("label").to_pylist()
+    assert (shard_images(remote) == shard_images(here)).all()
+    assert remote.column("file_version").null_count == 0   # the objects' ETags key them

@@ -1,4 +1,4 @@
-"""Pure pieces of prepare: slicing, fingerprints, options, manifest lines."""
+"""Pure pieces of prepare: slicing, input keys, options, manifest parts."""
 from __future__ import annotations
 
 import pyarrow as pa
@@ -6,8 +6,10 @@ import pytest
 
 from distlm.prepare.options import PrepareOptions
 from distlm.prepare.order import ORDERS
-from distlm.prepare.records import manifest_jsonl, parse_manifest, slice_counts
-from distlm.prepare.slices import ids_fingerprint, slice_bounds, slice_table, sort_index
+from distlm.prepare.keys import file_stats, input_keys
+from distlm.prepare.records import MANIFEST_SCHEMA, manifest_counts, manifest_table
+from distlm.prepare.slices import slice_bounds, sort_index
+from distlm.prepare.writer import block_digest
 
 
 def test_slice_bounds_cover_once():
@@ -27,15 +29,27 @@ def test_sort_index_sorts_and_refuses_bad_ids():
         sort_index(pa.table({"path": ["a"]}), "src")
 
 
-def test_fingerprint_depends_on_ids_only_and_order():
-    a = pa.table({"id": ["x", "y"], "p": [1, 2]})
-    assert ids_fingerprint(a) == ids_fingerprint(pa.table({"id": ["x", "y"], "p": [5, 6]}))
-    assert ids_fingerprint(a) != ids_fingerprint(pa.table({"id": ["x", "z"]}))
+def test_a_key_changes_with_its_row_its_file_and_the_settings_only(tmp_path):
+    for name, data in (("a.jpg", b"1"), ("b.jpg", b"22")):
+        (tmp_path / name).write_bytes(data)
+    index = pa.table({"id": ["a.jpg", "b.jpg", "gone.jpg"], "label": [0, 1, 1],
+                      "path": [str(tmp_path / "a.jpg"), str(tmp_path / "b.jpg"), str(tmp_path / "gone.jpg")]})
+    stats = file_stats(index)
+    assert stats.column("file_size").to_pylist() == [1, 2, None]   # a vanished file: nulls, not an error
+    keys = input_keys(stats, {"size": 32}).to_pylist()
+    assert len(set(keys)) == 3 and input_keys(stats, {"size": 32}).to_pylist() == keys
+    assert input_keys(stats, {"size": 64}).to_pylist()[0] != keys[0]          # another crop setting
+    relabelled = stats.set_column(1, "label", pa.array([5, 1, 1]))
+    assert input_keys(relabelled, {"size": 32}).to_pylist()[1:] == keys[1:]   # only the changed row
+    assert input_keys(relabelled, {"size": 32}).to_pylist()[0] != keys[0]
+    (tmp_path / "b.jpg").write_bytes(b"333")                                 # a rewritten image
+    again = input_keys(file_stats(index), {"size": 32}).to_pylist()
+    assert again[0] == keys[0] and again[1] != keys[1]
 
 
-def test_slice_table_tags_rows():
-    t = slice_table(pa.table({"id": list("abcde")}), 1, (2, 4))
-    assert t.column("id").to_pylist() == ["c", "d"] and t.column("slice").to_pylist() == [1, 1]
+def test_block_names_depend_on_the_set_of_keys_only():
+    assert block_digest(pa.array(["k2", "k1"])) == block_digest(pa.array(["k1", "k2"]))
+    assert block_digest(pa.array(["k1"])) != block_digest(pa.array(["k1", "k2"]))
 
 
 def test_options_from_flat_keywords():
@@ -49,18 +63,20 @@ def test_options_from_flat_keywords():
         PrepareOptions(shard_size=0)
 
 
-def test_manifest_lines_round_trip_non_ascii():
-    rows = [{"id": "顔/é.jpg", "outcome": "ok", "reason": None, "faces": 2},
-            {"id": "b.jpg", "outcome": "unreadable", "reason": "truncated", "faces": 0},
-            {"id": "c.jpg", "outcome": "no_face", "reason": None, "faces": 0}]
-    data = manifest_jsonl(rows)
-    assert "顔".encode() in data
-    assert parse_manifest(data) == rows
-    counts = slice_counts(rows)
+def test_manifest_part_lists_every_input_with_its_outcome():
+    processed = pa.table({
+        "key": ["k3", "k1", "k2"], "id": ["顔/é.jpg", "b.jpg", "c.jpg"], "path": ["p3", "p1", "p2"],
+        "outcome": ["ok", "unreadable", "no_face"], "reason": [None, "truncated", None],
+        "detail": [None, "b.jpg: truncated", None], "faces": pa.array([2, 0, 0], pa.int32()),
+        "kept": pa.array([1, -1, -1], pa.int32()), "det_score": pa.array([0.9, 0.0, 0.0], pa.float32()),
+        "box": pa.array([[1.0, 2.0, 3.0, 4.0], None, None], pa.list_(pa.float32())), "slice": [0, 0, 0]})
+    part = manifest_table(processed, "part-x.parquet")
+    assert part.schema == MANIFEST_SCHEMA
+    assert part.column("id").to_pylist() == ["b.jpg", "c.jpg", "顔/é.jpg"]   # sorted by id
+    assert part.column("shard").to_pylist() == ["part-x.parquet"] * 3
+    counts = manifest_counts(part)
     assert counts["outcomes"] == {"ok": 1, "unreadable": 1, "no_face": 1}
-    assert counts["reasons"] == {"truncated": 1, "no_face": 1} and counts["faces_found"] == 2
-    with pytest.raises(ValueError, match="m.jsonl:1"):
-        parse_manifest(b"{not json\n", "m.jsonl")
+    assert counts["reasons"] == {"no_face": 1, "truncated": 1} and counts["faces_found"] == 2
 
 
 def test_mixed_order_spreads_classes_over_slices_deterministically():
@@ -85,6 +101,6 @@ def test_mixed_order_spreads_classes_over_slices_deterministically():
 
 def test_order_option_is_checked_and_recorded():
     assert PrepareOptions().order == "mixed"
-    assert PrepareOptions(order="id").fingerprint()["order"] == "id"
+    assert PrepareOptions(order="id").fingerprint() == PrepareOptions().fingerprint()  # layout, not crops
     with pytest.raises(KeyError, match="unknown prepare order 'shuffled'; known: id, mixed"):
         PrepareOptions(order="shuffled")
