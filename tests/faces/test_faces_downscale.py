@@ -19,7 +19,9 @@ def test_640_default_same_face_box_within_tolerance():
     det = DETECTORS.create("mtcnn", num_threads=1)
     [small] = crop_faces([big], det, CropOptions(size=64))
     [full] = crop_faces([big], det, CropOptions(size=64, max_side=0))
-    assert small.faces == full.faces == 1
+    # the same (largest) face is kept; at full size min_face_size (20 px) reaches faces
+    # half as small in source pixels, so full size may find extra tiny ones, never fewer
+    assert 1 <= small.faces <= full.faces and small.kept == full.kept == 0
     # MTCNN's box regression moves by about a pixel of the image it runs on; at 640
     # one such pixel is 2 source pixels here, so the bound is 2 px per 640-px pixel
     assert np.abs(small.box - full.box).max() <= 2 * 2, (small.box, full.box)

@@ -26,15 +26,16 @@ def _default_device() -> str:
 
 @DETECTORS.register("mtcnn")
 class MTCNNDetector(FaceDetector):
-    """MTCNN, one call per batch of images of any shapes (see :meth:`_call`).
+    """MTCNN, batched (see :meth:`_call`).
 
     Args:
         num_threads: TensorFlow intra/inter-op threads (default: the CPUs Ray assigned).
         min_face_size: smallest face searched, pixels.
         device: TensorFlow device string; default ``GPU:0`` when TensorFlow sees a GPU
             (an actor given ``num_gpus``), else ``CPU:0``.
-        batching: ``pad`` (one call per batch, any shapes), ``shape`` (one call per
-            same-shape group) or ``single`` (image by image); see
+        batching: ``shape`` (one call per same-shape group: exactly the single-image
+            result), ``pad`` (one call per batch of any shapes, boxes within ~3 px) or
+            ``single`` (image by image); see
             :mod:`distlm.faces.detectors.mtcnn_batching`.
     """
 
@@ -43,7 +44,7 @@ class MTCNNDetector(FaceDetector):
         num_threads: Optional[int] = None,
         min_face_size: int = 20,
         device: Optional[str] = None,
-        batching: str = "pad",
+        batching: str = "shape",
     ) -> None:
         if batching not in BATCHING:
             raise ValueError(f"mtcnn detector: batching must be one of {sorted(BATCHING)}, got {batching!r}")

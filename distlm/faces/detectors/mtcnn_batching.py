@@ -9,9 +9,14 @@ offset correction pairs offsets with the *images that have faces* rather than wi
 their positions (``zip(np.unique(ids), pad_param)``), so a batch whose first image has
 no face gets another image's offset: boxes shift, by up to half the size difference.
 
-``pad`` (the default) asks for ``"topleft"`` justification: each image sits at the
-canvas origin, every offset is zero (nothing to mis-pair), so boxes come back in the
-image's own pixels exactly and are clipped to its own shape. Modes are registered in
+``shape`` (the default) calls the package once per group of same-shape images: no
+padding, exactly the single-image result. Detection runs on copies downscaled to
+``max_side``, so photos of one aspect ratio share a shape whatever their native size.
+``pad`` sends the whole batch in one call with ``"topleft"`` justification: each image
+sits at the canvas origin, every offset is zero (nothing to mis-pair), boxes come back
+in the image's own pixels and are clipped to its own shape; they differ from the
+single-image ones by up to ~3 px (the pyramid resizes the canvas, not the image, so
+rounding differs) and it was not faster on one core (``docs/benchmarks.md``). Modes are registered in
 :data:`BATCHING`; each takes ``(model, images, min_face_size)`` and returns one list of
 the package's face dicts per image.
 """
