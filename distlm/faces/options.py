@@ -20,6 +20,8 @@ class CropOptions:
         align: level the eyes from the 5 landmarks (detectors without landmarks: no-op).
         max_side: images larger than this are downscaled before detection; boxes are
             mapped back and the crop is cut from the full-resolution image. 0: never.
+            Large JPEGs read by :class:`~distlm.faces.FaceCropper` are also decoded
+            reduced in the DCT down to (not below) this side.
         detect_batch: images per detector call.
     """
 
@@ -29,7 +31,7 @@ class CropOptions:
     margin: float = 0.1
     choose: str = "largest"
     align: bool = False
-    max_side: int = 1024
+    max_side: int = 640
     detect_batch: int = 8
 
     def __post_init__(self) -> None:
@@ -39,6 +41,8 @@ class CropOptions:
             raise ValueError(f"size must be >= 1, got {self.size}")
         if self.margin < 0:
             raise ValueError(f"margin must be >= 0, got {self.margin}")
+        if self.max_side < 0:
+            raise ValueError(f"max_side must be >= 0 (0: never downscale), got {self.max_side}")
         if self.detect_batch < 1:
             raise ValueError(f"detect_batch must be >= 1, got {self.detect_batch}")
 

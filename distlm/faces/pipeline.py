@@ -8,7 +8,7 @@ crops were (``tests/faces/test_crop_parity.py``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Union
 
 import numpy as np
 
@@ -18,6 +18,7 @@ from distlm.faces.detection import Detection
 from distlm.faces.detectors.base import FaceDetector
 from distlm.faces.options import CropOptions
 from distlm.faces.registry import CHOOSERS
+from distlm.faces.source import Source, crop_from
 from distlm.images.resize import downscale
 
 OK, NO_FACE, MULTIPLE = "ok", "no_face", "multiple_faces"
@@ -70,26 +71,30 @@ def detect_faces(images: Sequence[np.ndarray], detector: FaceDetector, opts: Cro
     return out
 
 
-def _result(rgb: np.ndarray, found: List[Detection], detector: FaceDetector, opts: CropOptions) -> FaceResult:
+def _result(src: Source, found: List[Detection], detector: FaceDetector, opts: CropOptions) -> FaceResult:
     if not found:
         return FaceResult(NO_FACE, None, None, 0.0, 0, -1)
     kept = CHOOSERS.get(opts.choose)(found) if len(found) > 1 else 0
     face = found[kept]
     outcome = MULTIPLE if len(found) > 1 else OK
-    return FaceResult(outcome, crop_detection(rgb, face, detector, opts), face.box.astype(np.float32), face.score,
+    pixels, det = crop_from(src, face, opts.size, opts.margin, detector.whole_image)
+    box = face.box if src.scale == 1.0 else face.scaled(1.0 / src.scale).box
+    return FaceResult(outcome, crop_detection(pixels, det, detector, opts), box.astype(np.float32), face.score,
                       len(found), kept)
 
 
-def crop_faces(images: Sequence[np.ndarray], detector: FaceDetector, opts: CropOptions) -> List[FaceResult]:
+def crop_faces(images: Sequence[Union[np.ndarray, Source]], detector: FaceDetector, opts: CropOptions) -> List[FaceResult]:
     """Training crops: :func:`detect_faces`, keep one face (``opts.choose``), :func:`crop_detection`.
 
     Args:
-        images: ``B`` RGB uint8 arrays ``(H_b, W_b, 3)``.
+        images: ``B`` RGB uint8 arrays ``(H_b, W_b, 3)``, or :class:`Source` (an image
+            decoded reduced: detection runs on the reduced pixels, the crop is cut from
+            them when the face is large enough there, else from the full-size image).
         detector: a face detector (one call per ``opts.detect_batch`` images).
         opts: crop options.
 
     Returns:
-        ``B`` results in input order.
+        ``B`` results in input order; boxes in full-size (source) pixels.
 
     Example::
 
@@ -97,4 +102,6 @@ def crop_faces(images: Sequence[np.ndarray], detector: FaceDetector, opts: CropO
         [res] = crop_faces([rgb], det, CropOptions())
         res.crop.shape  # (227, 227, 3)
     """
-    return [_result(rgb, faces, detector, opts) for rgb, faces in zip(images, detect_faces(images, detector, opts))]
+    sources = [im if isinstance(im, Source) else Source(im) for im in images]
+    found = detect_faces([s.pixels for s in sources], detector, opts)
+    return [_result(src, faces, detector, opts) for src, faces in zip(sources, found)]

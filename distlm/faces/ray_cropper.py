@@ -15,18 +15,23 @@ unreadable).
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Dict, List, Mapping, Optional, Union
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 
 import numpy as np
 import pyarrow as pa
 
 from distlm.data import image_column
+from distlm.faces.actor_pool import pool_strategy
 from distlm.faces.detectors import FaceDetector
+from distlm.faces.fetch import in_order
 from distlm.faces.options import CropOptions
 from distlm.faces.pipeline import FaceResult, crop_faces
 from distlm.faces.registry import DETECTORS
+from distlm.faces.source import Source
 from distlm.faces.threads import assigned_cpus
-from distlm.images import DEFAULT_MAX_PIXELS, DecodeError, decode_image, read_bytes
+from distlm.images import DEFAULT_MAX_PIXELS, DecodeError, decode_image, decode_reduced, read_bytes
 
 UNREADABLE = "unreadable"
 OUTPUT_COLUMNS = ("image", "box", "det_score", "faces", "kept", "outcome", "reason", "detail")
@@ -38,15 +43,23 @@ def _as_options(options: Union[CropOptions, Mapping[str, Any], None]) -> CropOpt
     return CropOptions(**dict(options or {}))
 
 
-def _pixels(row_path: Optional[str], row_image: Any, storage: Any, max_pixels: int, alpha: str) -> np.ndarray:
-    """Decoded ``(H, W, 3)`` uint8 from a path, or an in-memory image made RGB."""
-    if row_path is not None:
-        return decode_image(read_bytes(row_path, storage), row_path, max_pixels=max_pixels, alpha=alpha)
+def _from_file(path: str, storage: Any, max_pixels: int, alpha: str, min_side: int) -> Source:
+    """Read and decode one file; a large JPEG is decoded reduced (not below ``min_side``)."""
+    data = read_bytes(path, storage)
+    if min_side <= 0:
+        return Source(decode_image(data, path, max_pixels=max_pixels, alpha=alpha))
+    pixels, scale = decode_reduced(data, path, min_side=min_side, max_pixels=max_pixels, alpha=alpha)
+    full = None if scale == 1.0 else partial(decode_image, data, path, max_pixels=max_pixels, alpha=alpha)
+    return Source(pixels, scale, full)
+
+
+def _from_array(row_image: Any) -> Source:
+    """An in-memory ``(H, W)``, ``(H, W, 1|3|4)`` image made ``(H, W, 3)`` RGB."""
     if row_image is None:
         raise DecodeError("not_an_image", "<row>", "row has neither a path nor an image")
     arr = np.asarray(row_image, dtype=np.uint8)
     arr = arr[..., None] if arr.ndim == 2 else arr
-    return np.repeat(arr, 3, axis=2) if arr.shape[2] == 1 else arr[..., :3]
+    return Source(np.repeat(arr, 3, axis=2) if arr.shape[2] == 1 else arr[..., :3])
 
 
 class FaceCropper:
@@ -61,6 +74,10 @@ class FaceCropper:
         group_column: rows are processed in runs of equal values of this column (if
             present), each run cut into ``detect_batch`` chunks from its first row, so
             results depend only on the run, not on how Ray batched it.
+        fetch_threads: files read (and decoded) at once, ahead of detection; results
+            keep the input order. 1: one at a time.
+        draft: decode large JPEGs reduced for detection (see :mod:`distlm.faces.source`);
+            False decodes every file at full size.
     """
 
     def __init__(
@@ -71,7 +88,11 @@ class FaceCropper:
         max_pixels: int = DEFAULT_MAX_PIXELS,
         alpha: str = "black",
         group_column: str = "slice",
+        fetch_threads: int = 8,
+        draft: bool = True,
     ) -> None:
+        if fetch_threads < 1:
+            raise ValueError(f"FaceCropper: fetch_threads must be >= 1, got {fetch_threads}")
         self.options = _as_options(options)
         threads = num_threads or assigned_cpus()
         self.detector: FaceDetector = DETECTORS.create(
@@ -81,6 +102,9 @@ class FaceCropper:
         self.max_pixels = max_pixels
         self.alpha = alpha
         self.group_column = group_column
+        self.fetch_threads = fetch_threads
+        self.draft = draft
+        self._pool: Optional[ThreadPoolExecutor] = None
 
     def _chunks(self, batch: pa.Table) -> List[range]:
         n = batch.num_rows
@@ -93,30 +117,35 @@ class FaceCropper:
         step = self.options.detect_batch
         return [range(s, min(s + step, e)) for s, e in zip(bounds, bounds[1:]) for s in range(s, e, step)]
 
-    def process(self, paths: List[Optional[str]], images: List[Any]) -> List[Union[FaceResult, DecodeError]]:
-        """Results for one chunk, in order: a :class:`FaceResult` or the :class:`DecodeError`."""
-        out: List[Union[FaceResult, DecodeError, None]] = [None] * len(paths)
-        decoded, where = [], []
-        for i, (path, image) in enumerate(zip(paths, images)):
-            try:
-                decoded.append(_pixels(path, image, self.storage, self.max_pixels, self.alpha))
-                where.append(i)
-            except DecodeError as err:
-                out[i] = err
-        for i, res in zip(where, crop_faces(decoded, self.detector, self.options)):
+    def _load(self, batch: pa.Table, paths: List[Optional[str]], i: int) -> Source:
+        if paths[i] is not None:
+            min_side = self.options.max_side if self.draft else 0
+            return _from_file(paths[i], self.storage, self.max_pixels, self.alpha, min_side)
+        return _from_array(_numpy_cell(batch, i) if "image" in batch.column_names else None)
+
+    def _loaded(self, batch: pa.Table, paths: List[Optional[str]]):
+        """Each row's :class:`Source` or :class:`DecodeError`, in order, read ``fetch_threads`` at a time."""
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.fetch_threads, thread_name_prefix="face-fetch")
+        return in_order(partial(self._load, batch, paths), range(batch.num_rows), self._pool, self.fetch_threads)
+
+    def process(self, loaded: List[Union[Source, DecodeError]]) -> List[Union[FaceResult, DecodeError]]:
+        """Results for one chunk, in order: a :class:`FaceResult` or the row's :class:`DecodeError`."""
+        out: List[Union[FaceResult, DecodeError]] = list(loaded)  # type: ignore[arg-type]
+        where = [i for i, src in enumerate(loaded) if isinstance(src, Source)]
+        for i, res in zip(where, crop_faces([loaded[i] for i in where], self.detector, self.options)):
             out[i] = res
-        return out  # type: ignore[return-value]
+        return out
 
     def __call__(self, batch: pa.Table) -> pa.Table:
         n = batch.num_rows
         paths = batch.column("path").to_pylist() if "path" in batch.column_names else [None] * n
-        has_image = "image" in batch.column_names
         size = self.options.size
         crops = np.zeros((n, size, size, 3), np.uint8)
         cols: Dict[str, list] = {k: [None] * n for k in OUTPUT_COLUMNS if k != "image"}
+        loaded = self._loaded(batch, paths)
         for rows in self._chunks(batch):
-            imgs = [_numpy_cell(batch, i) for i in rows] if has_image else [None] * len(rows)
-            for i, res in zip(rows, self.process([paths[i] for i in rows], imgs)):
+            for i, res in zip(rows, self.process([next(loaded) for _ in rows])):
                 if isinstance(res, DecodeError):
                     row = dict(box=None, det_score=0.0, faces=0, kept=-1, outcome=UNREADABLE,
                                reason=res.reason, detail=str(res))
@@ -149,7 +178,7 @@ def _assemble(batch: pa.Table, crops: np.ndarray, cols: Dict[str, list]) -> pa.T
 def add_face_crops(
     ds: Any,
     options: Union[CropOptions, Mapping[str, Any], None] = None,
-    actors: int = 1,
+    actors: Union[int, Tuple[int, Optional[int]]] = 1,
     cpus_per_actor: float = 1,
     gpus_per_actor: float = 0.0,
     **cropper_kwargs: Any,
@@ -159,22 +188,34 @@ def add_face_crops(
     Args:
         ds: a ``ray.data.Dataset`` of index rows (blocks = the units to keep together).
         options: crop options.
-        actors: number of FaceCropper actors (each loads one detector).
+        actors: FaceCropper actors (each loads one detector): an int for a fixed pool,
+            or ``(min, max)`` for an autoscaling one; ``max=None`` sizes it from the
+            cluster's CPUs (``CPU // cpus_per_actor``, at least ``min``). See
+            :func:`distlm.faces.actor_pool.pool_strategy`.
         cpus_per_actor: CPUs reserved per actor (also its detector's thread count).
-        **cropper_kwargs: forwarded to :class:`FaceCropper`.
+        gpus_per_actor: GPUs reserved per actor (``> 0``: the detector's backend, e.g.
+            TensorFlow for ``mtcnn``, sees and uses the GPU).
+        **cropper_kwargs: forwarded to :class:`FaceCropper` (``storage``,
+            ``max_pixels``, ``alpha``, ``fetch_threads``, ``draft``...).
+
+    Example::
+
+        add_face_crops(ds, CropOptions(), actors=(1, None), cpus_per_actor=2)
     """
     opts = _as_options(options)
     kwargs = dict(options=dataclasses.asdict(opts), **cropper_kwargs)
     kwargs.setdefault("num_threads", max(1, int(cpus_per_actor)))
+    if gpus_per_actor < 0:
+        raise ValueError(f"add_face_crops: gpus_per_actor must be >= 0, got {gpus_per_actor}")
     import ray.data
 
+    gpu: Dict[str, Any] = {"num_gpus": gpus_per_actor} if gpus_per_actor > 0 else {}
     return ds.map_batches(
         FaceCropper,
         fn_constructor_kwargs=kwargs,
         batch_size=None,
         batch_format="pyarrow",
-        compute=ray.data.ActorPoolStrategy(size=actors) if isinstance(actors, int)
-        else ray.data.ActorPoolStrategy(min_size=actors[0], max_size=actors[1]),
+        compute=ray.data.ActorPoolStrategy(**pool_strategy(actors, cpus_per_actor)),
         num_cpus=cpus_per_actor,
-        **({"num_gpus": gpus_per_actor} if gpus_per_actor else {}),
+        **gpu,
     )

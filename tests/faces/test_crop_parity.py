@@ -1,7 +1,12 @@
 """prepare and predict cut the same face the same way: the astronaut photo (and a 2x
 upscaled copy, which detection sees downscaled) through prepare's ``FaceCropper`` and
 predict's ``FaceStage`` gives the same box and the same crop bytes, for each detector,
-with and without eye alignment."""
+with and without eye alignment.
+
+predict decodes every file at full size, so prepare's crops are byte-identical to
+predict's with ``draft=False``; with prepare's default (large JPEGs decoded reduced in
+the DCT) the box is the same and the crop is cut from the reduced decode when the face
+is large enough there (``test_draft_decode_same_box_close_crop``)."""
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -28,7 +33,7 @@ def photos(tmp_path_factory):
 @pytest.mark.parametrize("detector,align", [("mtcnn", False), ("mtcnn", True), ("haar", False), ("none", False)])
 def test_prepare_and_predict_give_the_same_box_and_crop(photos, detector, align):
     crop = {"detector": detector, "size": 96, "margin": 0.1, "align": align, "max_side": 512}
-    prepared = FaceCropper(crop, num_threads=1)(pa.table({"id": ["a", "b"], "path": photos}))
+    prepared = FaceCropper(crop, num_threads=1, draft=False)(pa.table({"id": ["a", "b"], "path": photos}))
     predicted = FaceStage(crop, channels=3, num_threads=1)(
         {"order": np.arange(2), "source": np.array(photos, dtype=object), "kind": np.array(["image"] * 2, dtype=object)})
     kept = prepared.column("kept").to_pylist()
@@ -43,3 +48,16 @@ def test_prepare_and_predict_give_the_same_box_and_crop(photos, detector, align)
         np.testing.assert_array_equal(box, np.asarray(prepared.column("box")[i].as_py(), np.float32))
         got = decode(prepared)[i]
         assert np.array_equal(predicted["crop"][j], got), f"crop {i} differs"
+
+
+def test_draft_decode_same_box_close_crop(photos):
+    crop = {"detector": "mtcnn", "size": 96, "margin": 0.1, "max_side": 512}
+    table = pa.table({"id": ["b"], "path": photos[1:]})  # the 1024 px JPEG: decoded at 1/2
+    full = FaceCropper(crop, num_threads=1, draft=False)(table)
+    draft = FaceCropper(crop, num_threads=1)(table)
+    assert draft.column("outcome").to_pylist() == full.column("outcome").to_pylist() == ["ok"]
+    box_full = np.asarray(full.column("box")[0].as_py())
+    box_draft = np.asarray(draft.column("box")[0].as_py())
+    assert np.abs(box_full - box_draft).max() <= 2 * 2, (box_full, box_draft)  # 1 px at 1/2 scale
+    diff = np.abs(decode(full)[0].astype(int) - decode(draft)[0].astype(int))
+    assert diff.mean() < 6, diff.mean()

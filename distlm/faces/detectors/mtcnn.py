@@ -1,4 +1,4 @@
-"""``mtcnn``: the MTCNN of Zhang et al. 2016 (``mtcnn`` package, TensorFlow, CPU)."""
+"""``mtcnn``: the MTCNN of Zhang et al. 2016 (``mtcnn`` package, TensorFlow; GPU when one is visible)."""
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Sequence
@@ -7,6 +7,7 @@ import numpy as np
 
 from distlm.faces.detection import LANDMARKS, Detection
 from distlm.faces.detectors.base import FaceDetector
+from distlm.faces.detectors.mtcnn_batching import BATCHING
 from distlm.faces.registry import DETECTORS
 from distlm.faces.threads import assigned_cpus, pin_tensorflow_threads
 
@@ -17,50 +18,46 @@ def _to_detection(face: Dict[str, Any]) -> Detection:
     return Detection(np.asarray(face["box"], np.float32), float(face["confidence"]), landmarks)
 
 
+def _default_device() -> str:
+    import tensorflow as tf
+
+    return "GPU:0" if tf.config.list_physical_devices("GPU") else "CPU:0"
+
+
 @DETECTORS.register("mtcnn")
 class MTCNNDetector(FaceDetector):
-    """MTCNN, batched over same-shape images (see :meth:`_call`).
+    """MTCNN, batched (see :meth:`_call`).
 
     Args:
         num_threads: TensorFlow intra/inter-op threads (default: the CPUs Ray assigned).
         min_face_size: smallest face searched, pixels.
-        device: TensorFlow device string.
-        batched: one call per same-shape group (faster) or image by image.
+        device: TensorFlow device string; default ``GPU:0`` when TensorFlow sees a GPU
+            (an actor given ``num_gpus``), else ``CPU:0``.
+        batching: ``shape`` (one call per same-shape group: exactly the single-image
+            result), ``pad`` (one call per batch of any shapes, boxes within ~3 px) or
+            ``single`` (image by image); see
+            :mod:`distlm.faces.detectors.mtcnn_batching`.
     """
 
     def __init__(
         self,
         num_threads: Optional[int] = None,
         min_face_size: int = 20,
-        device: str = "CPU:0",
-        batched: bool = True,
+        device: Optional[str] = None,
+        batching: str = "shape",
     ) -> None:
+        if batching not in BATCHING:
+            raise ValueError(f"mtcnn detector: batching must be one of {sorted(BATCHING)}, got {batching!r}")
         pin_tensorflow_threads(num_threads or assigned_cpus())
         from mtcnn import MTCNN  # imported after pinning: TF reads the settings once
 
-        self._model = MTCNN(device=device)
+        self._model = MTCNN(device=device or _default_device())
         self._min = min_face_size
-        self._batched = batched
+        self._batching = batching
 
     def _call(self, images: List[np.ndarray]) -> List[List[Dict[str, Any]]]:
-        """One ``detect_faces`` call per group of same-shape images.
-
-        mtcnn 1.0 pads mixed-shape batches to the largest image, which shifts (and
-        can corrupt) boxes; same-shape batches give exactly the single-image result.
-        """
-        if not self._batched:
-            return [self._model.detect_faces(im, min_face_size=self._min) for im in images]
-        groups: Dict[tuple, List[int]] = {}
-        for i, im in enumerate(images):
-            groups.setdefault(im.shape, []).append(i)
-        out: List[List[Dict[str, Any]]] = [[] for _ in images]
-        for idx in groups.values():
-            if len(idx) == 1:
-                out[idx[0]] = self._model.detect_faces(images[idx[0]], min_face_size=self._min)
-                continue
-            for i, faces in zip(idx, self._model.detect_faces([images[i] for i in idx], min_face_size=self._min)):
-                out[i] = faces
-        return out
+        """The package's face dicts per image, batched by ``self._batching``."""
+        return BATCHING[self._batching](self._model, images, self._min)
 
     def detect(self, images: Sequence[np.ndarray]) -> List[List[Detection]]:
         usable = [i for i, im in enumerate(images) if min(im.shape[:2]) >= self._min]
