@@ -76,8 +76,10 @@ class FaceCropper:
             results depend only on the run, not on how Ray batched it.
         fetch_threads: files read (and decoded) at once, ahead of detection; results
             keep the input order. 1: one at a time.
-        draft: decode large JPEGs reduced for detection (see :mod:`distlm.faces.source`);
-            False decodes every file at full size.
+        draft: decode large JPEGs reduced for detection (see :mod:`distlm.faces.source`).
+            Off by default: beside MTCNN at ``max_side`` 640 it measured no gain
+            (docs/benchmarks.md), and off, the crops equal ``distlm.predict``'s byte for
+            byte (``tests/faces/test_crop_parity.py``).
     """
 
     def __init__(
@@ -89,7 +91,7 @@ class FaceCropper:
         alpha: str = "black",
         group_column: str = "slice",
         fetch_threads: int = 8,
-        draft: bool = True,
+        draft: bool = False,
     ) -> None:
         if fetch_threads < 1:
             raise ValueError(f"FaceCropper: fetch_threads must be >= 1, got {fetch_threads}")

@@ -21,9 +21,13 @@ from distlm.cli.errors import guard, require_path
 from distlm.cli.grammar import add_output, add_overrides, add_ray, add_s3, output_of, parser
 
 PROG = "distlm.prepare"
+#: ``distlm.faces.CropOptions``' defaults, spelled out so ``--help`` imports nothing heavy
+#: (a test keeps them equal).
+CROP_DEFAULTS = argparse.Namespace(size=227, margin=0.1, max_side=640, detect_batch=8)
 
 
 def build_parser() -> argparse.ArgumentParser:
+    crop = CROP_DEFAULTS
     p = parser(PROG, __doc__)
     p.add_argument("job", nargs="?", help="job spec YAML: prepares its data.labelled/unlabelled/test sources")
     p.add_argument("--input", help="folder or s3:// prefix of images (unlabelled tree)")
@@ -31,15 +35,18 @@ def build_parser() -> argparse.ArgumentParser:
     add_output(p, "output folder or s3:// prefix (job mode: one sub-folder per source)")
     add_overrides(p)
     p.add_argument("--detector", default="mtcnn", help="face detector: mtcnn (default), haar, none")
-    p.add_argument("--size", type=int, default=227, help="side of the square crops in pixels (default 227)")
-    p.add_argument("--margin", type=float, default=0.1,
-                   help="crop side = max(w, h) * (1 + 2 * margin) around the box centre (default 0.1)")
+    p.add_argument("--size", type=int, default=crop.size,
+                   help=f"side of the square crops in pixels (default {crop.size})")
+    p.add_argument("--margin", type=float, default=crop.margin,
+                   help=f"crop side = max(w, h) * (1 + 2 * margin) around the box centre (default {crop.margin})")
     p.add_argument("--choose", default="largest",
                    help="which face to keep when there are several: largest (default), most_confident")
     p.add_argument("--align", action="store_true", help="level the eyes (MTCNN landmarks)")
-    p.add_argument("--max-side", type=int, default=640,
-                   help="detect on a copy downscaled to this longest side (default 640); crops come from the full image")
-    p.add_argument("--detect-batch", type=int, default=8, help="images per detector call (default 8)")
+    p.add_argument("--max-side", type=int, default=crop.max_side,
+                   help=f"detect on a copy downscaled to this longest side (default {crop.max_side}); "
+                        "crops come from the full image")
+    p.add_argument("--detect-batch", type=int, default=crop.detect_batch,
+                   help=f"images per detector call (default {crop.detect_batch})")
     p.add_argument("--actors", type=int, default=1, help="face-crop actors, one detector each (default 1)")
     p.add_argument("--max-actors", type=int, default=None,
                    help="autoscale the actors from --actors up to this many (default: a fixed pool of --actors)")

@@ -41,19 +41,17 @@ def prepare_options(spec):
     crop = CropOptions(detector=c.detector, size=spec.data.image_size, margin=c.margin, choose=c.choose,
                        align=c.align, max_side=c.max_side, detect_batch=c.detect_batch)
     return PrepareOptions(crop=crop, shard_size=c.shard_size, actors=c.min_actors,
-                          max_actors=c.max_actors if c.max_actors is not None else max_actors(c),
+                          max_actors=max_actors(c),
                           cpus_per_actor=c.cpus_per_actor, gpus_per_actor=c.gpus_per_actor,
                           storage=dict(storage_options(spec) or {}), alpha=c.alpha, order=c.order)
 
 
 def max_actors(crop) -> int:
-    """The autoscaling pool's ceiling: the cluster's CPUs (GPUs when the actors take
-    one) divided by one actor's share, at least ``min_actors``."""
-    import ray
+    """The autoscaling pool's ceiling: ``data.crop.max_actors``, or the cluster's CPUs
+    now over ``cpus_per_actor`` (:func:`distlm.faces.actor_pool.pool_strategy`)."""
+    from distlm.faces.actor_pool import pool_strategy
 
-    res = ray.cluster_resources()
-    share = (res.get("GPU", 0) / crop.gpus_per_actor) if crop.gpus_per_actor else res.get("CPU", 1) / crop.cpus_per_actor
-    return max(crop.min_actors, int(share))
+    return pool_strategy((crop.min_actors, crop.max_actors), crop.cpus_per_actor)["max_size"]
 
 
 def source_folder(spec, side: str, src) -> str:

@@ -104,3 +104,12 @@ def test_order_option_is_checked_and_recorded():
     assert PrepareOptions(order="id").fingerprint() == PrepareOptions().fingerprint()  # layout, not crops
     with pytest.raises(KeyError, match="unknown prepare order 'shuffled'; known: id, mixed"):
         PrepareOptions(order="shuffled")
+
+
+def test_the_command_line_defaults_are_the_crop_options_defaults():
+    from distlm.faces.options import CropOptions
+    from distlm.prepare.__main__ import CROP_DEFAULTS, build_parser
+
+    args = build_parser().parse_args(["--input", "x", "-o", "y"])
+    for name, value in vars(CROP_DEFAULTS).items():
+        assert getattr(CropOptions(), name) == value == getattr(args, name), name
