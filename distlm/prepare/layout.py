@@ -84,11 +84,12 @@ class Output:
     def listdir(self, sub: str = "") -> List[str]:
         """Base names under ``sub`` (empty list if missing)."""
         where = self.path(sub) if sub else self.root
-        if not self.fs.exists(where):
-            return []
         if not self.local:
             self.fs.invalidate_cache(where)
-        return sorted(os.path.basename(p.rstrip("/")) for p in self.fs.ls(where, detail=False))
+        try:
+            return sorted(os.path.basename(p.rstrip("/")) for p in self.fs.ls(where, detail=False))
+        except FileNotFoundError:  # missing (on S3: no object under the prefix)
+            return []
 
     def remove(self, name: str) -> None:
         if self.exists(name):

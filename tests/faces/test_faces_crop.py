@@ -5,10 +5,12 @@ import math
 
 import cv2
 import numpy as np
+
 import pytest
 
 from distlm.faces import (CHOOSERS, DETECTORS, MULTIPLE, NO_FACE, OK, CropOptions, Detection,
                           crop_face, crop_faces, eye_angle)
+from distlm.faces.pipeline import detect_faces
 from distlm.images import synthetic as syn
 
 skdata = pytest.importorskip("skimage.data")
@@ -77,7 +79,8 @@ def test_large_image_detected_downscaled_box_mapped_back(detectors, astronaut):
 def test_five_faces_multiple_and_choice(detectors, astronaut):
     face = astronaut[30:210, 140:310]
     tiled = syn.tile(face, 5)
-    found = detectors["mtcnn"].detect([tiled])[0]
+    opts = CropOptions(detector="mtcnn")
+    [found] = detect_faces([tiled], detectors["mtcnn"], opts)   # on the copy downscaled to max_side, as cropped
     assert len(found) == 5
     for rule in ("largest", "most_confident"):
         [res] = crop_faces([tiled], detectors["mtcnn"], CropOptions(detector="mtcnn", choose=rule))
