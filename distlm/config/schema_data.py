@@ -5,7 +5,7 @@ Every field is documented in docs/jobs.md.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Literal, Optional, Union
 
 from distlm.config.schema_crop import CropSpec
 
@@ -52,7 +52,9 @@ class DataSpec:
     channels: int = 3
     labels_per_class: Optional[int] = None   # fmnist protocol: N labelled per class
     unlabelled_ratio: float = 1.0            # unlabelled samples per labelled one in a batch
-    shuffle_buffer: int = 1024               # ray loader: rows of each worker's shuffle buffer (0: none)
+    shuffle_buffer: Union[int, Literal["auto"]] = "auto"  # ray loader: rows per side (0: none); auto: from shuffle_buffer_mb
+    shuffle_buffer_mb: int = 1024            # ray loader, shuffle_buffer auto: MiB of each worker's shuffle buffers
+    deterministic_reads: bool = False        # ray loader: fixed block order (bit-reproducible runs, slower reads)
     au_ids: List[int] = field(default_factory=list)        # aus scenario: annotated AUs
     class_names: List[str] = field(default_factory=list)   # expressions scenario
     storage: StorageSpec = field(default_factory=StorageSpec)

@@ -22,7 +22,7 @@ def _positive(spec: JobSpec) -> Iterator[Problem]:
         ("data.image_size", spec.data.image_size), ("train.epochs", spec.train.epochs),
         ("train.batch_size", spec.train.batch_size), ("scaling.num_workers", spec.scaling.num_workers),
         ("run.keep", spec.run.keep), ("optim.lr", spec.optim.lr),
-        ("loss.weighting.ratio", spec.loss.weighting.ratio),
+        ("loss.weighting.ratio", spec.loss.weighting.ratio), ("data.shuffle_buffer_mb", spec.data.shuffle_buffer_mb),
     ]:
         if value <= 0:
             yield key, f"must be > 0, got {value!r}"
@@ -33,7 +33,8 @@ def _positive(spec: JobSpec) -> Iterator[Problem]:
         if opt is not None and opt <= 0:
             yield key, f"must be > 0 or null, got {opt!r}"
     for key, value in [
-        ("data.unlabelled_ratio", spec.data.unlabelled_ratio), ("data.shuffle_buffer", spec.data.shuffle_buffer),
+        ("data.unlabelled_ratio", spec.data.unlabelled_ratio),
+        *([("data.shuffle_buffer", spec.data.shuffle_buffer)] if isinstance(spec.data.shuffle_buffer, int) else []),
         ("optim.weight_decay", spec.optim.weight_decay),
         ("train.eval_every", spec.train.eval_every), ("train.log_every", spec.train.log_every),
         ("run.checkpoint_every", spec.run.checkpoint_every), ("run.max_failures", spec.run.max_failures),

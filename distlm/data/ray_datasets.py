@@ -1,5 +1,6 @@
 """Ray Data datasets of a job's Parquet crop sources, one per side (``labelled``,
-``unlabelled``, ``test``), read by the trainer's workers as their shards."""
+``unlabelled``, ``test``), and how the trainer splits them into its workers' shards
+(:func:`data_config`: every side split, the test set unequally so no row is dropped)."""
 from __future__ import annotations
 
 from typing import Any, Dict, Optional
@@ -28,14 +29,26 @@ def crops_dataset(spec, source, side: str):
 
 
 def ray_datasets(spec, with_unlabelled: bool) -> Optional[Dict[str, Any]]:
-    """Ray Datasets for the ``ray`` loader path (face crops in Parquet), in a
-    deterministic block order (``preserve_order``)."""
+    """Ray Datasets for the ``ray`` loader path (face crops in Parquet), each read in
+    the order ``data.deterministic_reads`` asks for (``ray_adaptor.read_order``)."""
     if loader_kind(spec) != "ray":
         return None
-    from distlm.data.loading.ray_adaptor import deterministic_data_context, driver_listed_parquet
+    from distlm.data.loading.ray_adaptor import driver_listed_parquet, read_order
 
     check_sources(spec)
-    deterministic_data_context()
     driver_listed_parquet()
-    return {side: crops_dataset(spec, src, side) for side, src in sources(spec)
-            if side != "unlabelled" or with_unlabelled}
+    out = {side: crops_dataset(spec, src, side) for side, src in sources(spec)
+           if side != "unlabelled" or with_unlabelled}
+    for ds in out.values():
+        ds.context.execution_options = read_order(spec.data.deterministic_reads)
+    return out
+
+
+def data_config(spec):
+    """The trainer's ``DataConfig``: every side split across the workers in the read
+    order of ``data.deterministic_reads``; training sides equally, the test set
+    unequally (each row evaluated by exactly one worker; ``ray_split``)."""
+    from distlm.data.loading.ray_adaptor import read_order
+    from distlm.data.loading.ray_split import SplitEveryDataset
+
+    return SplitEveryDataset(read_order(spec.data.deterministic_reads))

@@ -240,7 +240,11 @@ def make_loader(spec, rank: int, world: int, device, norm: NormStats, memory: Op
     if memory is not None:
         return make_memory_loader(memory.labelled, lspec, unlabelled=memory.unlabelled if ratio else None,
                                   pipeline=pipe)
-    return make_ray_loader(lspec, pipeline=pipe, shuffle_buffer=spec.data.shuffle_buffer or None)
+    from distlm.data.loading.shuffle import row_bytes, shuffle_rows
+
+    rows = shuffle_rows(spec.data.shuffle_buffer, spec.data.shuffle_buffer_mb,
+                        row_bytes(spec.data.image_size, spec.data.channels), sides=2 if ratio else 1)
+    return make_ray_loader(lspec, pipeline=pipe, shuffle_buffer=rows)
 
 
 def test_batches(memory: Optional[MemoryData], rank: int, world: int, batch_size: int = 512,
@@ -248,9 +252,12 @@ def test_batches(memory: Optional[MemoryData], rank: int, world: int, batch_size
     """This worker's share of the test set as dicts of numpy arrays
     (``images (b, H, W, C) uint8``, ``labels``, ``au``, ``au_mask``).
 
-    ``shard``: the whole test set as a Ray ``DataIterator`` (the trainer does not split
-    it, so no row is dropped); in deterministic order, this worker takes batches
-    ``rank, rank + world, ...``."""
+    In memory: rows ``rank, rank + world, ...``. On the Ray path, ``shard`` is this
+    worker's split of the test set (a ``DataIterator``; split unequally by
+    ``ray_split.SplitEveryDataset``, so the workers' shards are disjoint and cover every
+    row) and is read whole, ``PREFETCH_BATCHES`` batches ahead; every row is evaluated
+    by exactly one worker. Each pass over a split shard is taken by all workers
+    together (evaluation is collective anyway)."""
     if memory is not None:
         if memory.test is None:
             return
@@ -263,10 +270,10 @@ def test_batches(memory: Optional[MemoryData], rank: int, world: int, batch_size
     if shard is None:
         return
     from distlm.data.loading.columns import arrow_to_tensors
-    import pyarrow as pa
+    from distlm.data.loading.ray_adaptor import PREFETCH_BATCHES
 
-    for i, batch in enumerate(shard.iter_batches(batch_size=batch_size, batch_format="pyarrow")):
-        if i % world != rank:
+    for batch in shard.iter_batches(batch_size=batch_size, batch_format="pyarrow", prefetch_batches=PREFETCH_BATCHES):
+        if not batch.num_rows:
             continue
         tensors = arrow_to_tensors(pa.Table.from_batches([batch]) if not isinstance(batch, pa.Table) else batch)
         yield {k: v.numpy() for k, v in tensors.items()}

@@ -81,9 +81,11 @@ def build_trainer(spec, resume: Optional[str] = None):
         from distlm.data.sources import labelled_rows
 
         config["labelled_rows"] = labelled_rows(spec)  # the budget's epoch length, from one column
-        # training sides are split across workers; the test set is read whole by each
-        # worker, which evaluates every world-th batch (streaming_split would drop rows)
-        data_config = ray.train.DataConfig(datasets_to_split=[k for k in datasets if k != "test"])
+        # every side split across the workers: training sides equally, the test set
+        # unequally (each row evaluated once; the counts are all-reduced)
+        from distlm.data.ray_datasets import data_config as split_config
+
+        data_config = split_config(spec)
     return TorchTrainer(train_loop_per_worker, train_loop_config=config, scaling_config=scaling,
                         run_config=run_config, datasets=datasets,
                         torch_config=TorchConfig(backend=process_group_backend(s.use_gpu)),

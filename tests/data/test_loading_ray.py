@@ -108,3 +108,28 @@ def test_epoch_on_unlabelled_ray():
     assert len(a[0][0]) == 40 // 4
     unl = [i for r in range(2) for s in a[r][0] for i in s[1]]
     assert sorted(unl) == list(range(1000, 1080))
+
+
+@pytest.mark.parametrize("deterministic", [False, True])
+def test_the_trainers_split_gives_each_test_row_to_one_worker(deterministic):
+    """``SplitEveryDataset`` (what the trainer hands Ray Train): training sides equal,
+    the test set unequal; 37 test rows in blocks of 5 all reach exactly one worker,
+    through ``test_batches`` (the evaluation's reader)."""
+    from distlm.data.loading.ray_adaptor import read_order
+    from distlm.data.loading.ray_split import SplitEveryDataset
+    from distlm.data.sources import test_batches
+
+    rows = dataset(37, blocks=1).take_batch(37, batch_format="pyarrow")
+    test = ray.data.from_arrow([rows.slice(i, 5) for i in range(0, 37, 5)])   # 8 blocks, the last of 2 rows
+    shards = SplitEveryDataset(read_order(deterministic)).configure(
+        {"labelled": dataset(36, blocks=4), "test": test}, 2, None, None)
+
+    def read(rank):
+        lab = [i for b in shard_stream(shards[rank]["labelled"], 4, device="cpu")(0) for i in b.labels.tolist()]
+        batches = test_batches(None, rank, 2, batch_size=4, shard=shards[rank]["test"])
+        seen = [i for b in batches for i in b["labels"].tolist()]
+        return lab, seen
+
+    (lab0, test0), (lab1, test1) = in_threads(read)
+    assert len(lab0) == len(lab1) and not set(lab0) & set(lab1)
+    assert sorted(test0 + test1) == list(range(37))

@@ -16,6 +16,9 @@ from distlm.data.loading.batch import DomainBatch
 from distlm.data.loading.columns import TRAIN_COLUMNS, arrow_to_tensors
 from distlm.data.loading.zipping import StreamFactory
 
+#: Batches Ray reads ahead of the one a step consumes (training sides and the test set)
+PREFETCH_BATCHES = 2
+
 
 class ArrowTrainCollate(ArrowBatchCollateFn):
     """Arrow batch (shared schema) → dict of host tensors; Ray then moves them to the device."""
@@ -25,10 +28,10 @@ class ArrowTrainCollate(ArrowBatchCollateFn):
 
 
 def shard_stream(shard: Any, batch_size: int, shuffle_buffer: Optional[int] = None,
-                 device: str = "auto", prefetch_batches: int = 2) -> StreamFactory:
+                 device: str = "auto", prefetch_batches: int = PREFETCH_BATCHES) -> StreamFactory:
     """A ``DataIterator`` (or ``Dataset``) → ``seed ↦`` one pass of ``DomainBatch`` es of ``batch_size``.
 
-    Two batches are prefetched while a step runs, and with a GPU the host batches are
+    ``prefetch_batches`` are read ahead while a step runs, and with a GPU the host batches are
     pinned so that their copy to the device overlaps with compute."""
     import torch
 
@@ -68,7 +71,8 @@ def driver_listed_parquet() -> None:
     through a pool of 32 ``FooterReader`` actors started on every execution of the
     dataset, i.e. every epoch of every training side and every evaluation. Measured per
     pass on 2 cores (``benchmarks/bench_parquet_passes.py``, docs/benchmarks.md): 4.1 s
-    vs 0.2 s for one shard, 37 s vs 3.1 s for 512 shards. V1 reads the footers once,
+    vs 0.2 s for one shard, 37 s vs 3.1 s for 512 shards, and at 4,000 shards (a 1M-crop
+    job) 6-7 s vs more than 5 minutes (V2 did not finish). V1 reads the footers once,
     when the dataset is built (in parallel tasks past a few dozen files). Call on the
     driver before ``read_parquet``; a no-op on Ray versions without the switch.
     """
@@ -79,12 +83,17 @@ def driver_listed_parquet() -> None:
         ctx.use_datasource_v2 = False
 
 
-def deterministic_data_context() -> None:
-    """Make block order, hence shard contents, reproducible (Ray Data's ``preserve_order``).
+def read_order(deterministic: bool) -> "ExecutionOptions":
+    """Ray Data's ingest options with ``preserve_order`` set to ``deterministic``.
 
-    Call on the driver before building the datasets; it disables locality-aware block
-    placement in ``streaming_split``, at some throughput cost.
+    ``True``: block order, hence every shard's rows, is fixed for a world size and
+    seed (``streaming_split`` then ignores locality hints): bit-reproducible runs.
+    ``False`` (the trainer's default, ``data.deterministic_reads``): blocks go to the
+    worker that asks first, on its own node when possible; shards stay disjoint.
     """
-    from ray.data import DataContext
+    from ray.train import DataConfig
 
-    DataContext.get_current().execution_options.preserve_order = True
+    options = DataConfig.default_ingest_options()
+    options.preserve_order = deterministic
+    return options
+
