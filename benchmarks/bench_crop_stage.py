@@ -5,8 +5,9 @@ Sections (each prints a table; nothing is asserted):
 ``index``   an EmotioNet-shaped source of N index rows (an annotation CSV of N rows and an
             image tree of N links to 8 real and synthetic JPEGs, so disk stays small) is
             planned by the crop stage: the plan task's time (listing, annotation parse,
-            keys, file stats, pending parts) and the **driver's** peak RSS, each N in a
-            fresh driver process with its own local Ray. Run at 100k and 1M.
+            keys, file stats, pending parts) and the **driver's** peak RSS (``VmHWM``:
+            ``ru_maxrss`` would carry the peak of the process that forked it across
+            ``exec``), each N in a fresh driver process with its own local Ray.
 ``resume``  a 20,000-image crop run (``detector: none``, the decode/crop/write path) is
             killed (SIGKILL of the driver and its Ray) about half way and resumed; the
             resumed manifest is compared with a clean run's; then a third run on the same
@@ -73,7 +74,7 @@ def emotionet_source(root: Path, rows: int) -> Path:
 
 
 DRIVER = r"""
-import json, resource, sys, time
+import json, sys, time
 from distlm.prepare.options import PrepareOptions
 from distlm.prepare.plan import remote_plan
 from distlm.ray_local import ray_session
@@ -84,7 +85,8 @@ with ray_session("local", 2):
     t = time.perf_counter()
     plan = remote_plan({"format": "emotionet", "path": src}, out, opts)
     took = time.perf_counter() - t
-print(json.dumps({"plan_s": took, "driver_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+hwm = int(open("/proc/self/status").read().split("VmHWM:")[1].split()[0])  # this process's own peak
+print(json.dumps({"plan_s": took, "driver_peak_mb": hwm / 1024,
                   "inputs": plan["inputs"], "parts": plan["parts"]}))
 """
 

@@ -33,7 +33,7 @@ class PrepareOptions:
             seconds (SIGTERM/SIGINT ends it early), so a scraper sees the final values.
         log_every_s: seconds between progress log lines.
         overwrite: delete an existing, incompatible output instead of refusing.
-        order: how the id-sorted index is spread over the slices (``distlm.prepare.order``):
+        order: how the inputs to crop are spread over the blocks (``distlm.prepare.order``):
             ``mixed`` (default) a fixed hash order, every shard a sample of the whole set;
             ``id`` consecutive ids (a ``folder`` source gives shards of one class).
     """

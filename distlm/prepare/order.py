@@ -1,13 +1,12 @@
-"""The order in which a sorted index is cut into slices (``PrepareOptions.order``).
+"""The order in which the inputs to crop are cut into blocks (``PrepareOptions.order``).
 
 The trainer's Ray loader reads shards in file order and shuffles only within a local
 buffer (``data.shuffle_buffer``), so the order of rows *across* shards is what a batch
 sees. An index sorted by id keeps its source's order, and a ``folder`` source is class
 by class: shards of one class each, batches of one or two classes. ``mixed`` (the
 default) orders the rows by a hash of their id instead, so every shard is a uniform
-sample of the whole set, the same on every run and machine (no seed, no state): reruns
-and resumes still give byte-identical files. Rows inside a shard and its manifest part
-stay sorted by id.
+sample of the whole set, the same on every run and machine (no seed, no state). Rows
+inside a shard and its manifest part stay sorted by id.
 """
 from __future__ import annotations
 

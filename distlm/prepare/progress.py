@@ -14,7 +14,7 @@ log = logging.getLogger("distlm.prepare")
 
 
 class Progress:
-    """Counts finished slices; logs every ``every_s`` seconds and at the end."""
+    """Counts written blocks; logs every ``every_s`` seconds and at the end."""
 
     def __init__(self, inputs: int, slices: int, done_inputs: int, done_slices: int,
                  metrics: Optional[PrepareMetrics] = None, every_s: float = 10.0) -> None:
@@ -36,7 +36,7 @@ class Progress:
         for outcome, n in counts["outcomes"].items():
             self.counts[outcome] = self.counts.get(outcome, 0) + n
         self.line.update(self.done_inputs, failures=self.counts.get("unreadable", 0),
-                         slice=f"{self.done_slices}/{self.slices}",
+                         blocks=f"{self.done_slices}/{self.slices}",
                          **{k: v for k, v in sorted(self.counts.items()) if k not in ("ok", "unreadable")})
         if self.metrics is not None:
             self.metrics.record_slice(counts["outcomes"], counts["reasons"], counts["faces_found"])
