@@ -62,6 +62,12 @@ def check_sources(spec, crop_stage: bool = False) -> None:
         RawImagesError: naming each raw-image source and the ``prepare`` command.
     """
     raw = [(side, src) for side, src in sources(spec) if src.format not in MEMORY_FORMATS + CROP_FORMATS]
+    import os
+
+    for side, src in raw if crop_stage else ():
+        if "://" not in src.path and not os.path.exists(src.path):
+            raise UserError(f"job {spec.name!r}: data.{side}: {src.format} source {src.path!r} does not exist "
+                            f"(relative paths are read from {os.getcwd()})")
     if raw and not crop_stage:
         listed = ", ".join(f"data.{side} ({src.format}: {src.path})" for side, src in raw)
         raise RawImagesError(

@@ -75,6 +75,7 @@ def crop_sources(spec):
     if not raw:
         return spec
     opts = prepare_options(spec)
+    warn_local_cache(cache_root(spec))
     done: Dict[str, Dict[str, Any]] = {}
     changes = {}
     for side, src in raw:
@@ -85,6 +86,18 @@ def crop_sources(spec):
         changes[side] = SourceSpec(format="parquet", path=folder, options={})
         log.info("crop stage: data.%s: %s", side, json.dumps(_short(done[folder]), sort_keys=True))
     return dataclasses.replace(spec, data=dataclasses.replace(spec.data, **changes))
+
+
+def warn_local_cache(root: str) -> None:
+    """A local cache on a cluster of several nodes: each crop actor writes to its own
+    node's disk, so the trainer would not find them all. Say so (S3 or a shared mount)."""
+    import ray
+
+    nodes = [n for n in ray.nodes() if n.get("Alive")]
+    if "://" not in root and len(nodes) > 1:
+        log.warning("crop stage: data.cache %s is a local path on a cluster of %d nodes: it must be a mount "
+                    "every node shares; otherwise set data.cache (and run.storage_path) to s3://...",
+                    root, len(nodes))
 
 
 def _short(summary: Dict[str, Any]) -> Dict[str, Any]:
