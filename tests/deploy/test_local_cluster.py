@@ -97,6 +97,52 @@ def test_second_up_is_refused_while_running(cluster) -> None:
     assert "still running" in out.stderr
 
 
+def test_the_card_command_crops_a_raw_tree_then_trains(cluster, tmp_path) -> None:
+    """``ray job submit -- python -m distlm.train JOB.yaml`` on class folders of raw images:
+    the job's first stage crops them (Ray Data over the cluster's nodes), then trains."""
+    import numpy as np
+    import yaml
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    classes = ["happiness", "sadness"]
+    for split, n in (("lab", 8), ("test", 3)):
+        for label, cls in enumerate(classes):
+            for i in range(n):
+                img = np.clip(np.array([60 + 120 * label, 90, 160 - 100 * label]) + rng.normal(0, 20, (30, 36, 3)),
+                              0, 255).astype(np.uint8)
+                (tmp_path / split / cls).mkdir(parents=True, exist_ok=True)
+                Image.fromarray(img).save(tmp_path / split / cls / f"{i}.png")
+    source = {"format": "folder", "options": {"classes": classes}}
+    job = {"name": "raw-tree", "scenario": "expressions", "seed": 0,
+           "data": {"image_size": 16, "class_names": classes, "labelled": {**source, "path": str(tmp_path / "lab")},
+                    "test": {**source, "path": str(tmp_path / "test")},
+                    "crop": {"detector": "none", "shard_size": 4, "max_actors": 2}},
+           "model": {"name": "small_cnn", "embedding_dim": 8, "head": "softmax", "options": {"width": 4, "norm": "group"}},
+           "loss": {"supervised": "ce", "aux": "lm", "centroids": "ema"},
+           "train": {"epochs": 1, "batch_size": 8, "steps_per_epoch": 2, "log_every": 100},
+           "scaling": {"num_workers": 1, "use_gpu": False, "cpus_per_worker": 1},
+           "run": {"storage_path": str(tmp_path / "runs"), "checkpoint_every": 1, "keep": 1},
+           "telemetry": {"metrics_port": 0}}
+    (tmp_path / "raw.yaml").write_text(yaml.safe_dump(job))
+    sub = ray_cli(cluster, "job", "submit", "--no-wait", "--working-dir", str(dm.REPO), "--", "python", "-m",
+                  "distlm.train", str(tmp_path / "raw.yaml"), timeout=300)
+    job_id = re.search(r"raysubmit_\w+", sub).group(0)
+
+    def ended() -> Optional[str]:
+        found = re.search(r"Job '\w+' (succeeded|failed|was stopped)", ray_cli(cluster, "job", "status", job_id))
+        return found.group(1) if found else None
+
+    status = wait_for(ended, 600, f"job {job_id} to end", 2)
+    logs = ray_cli(cluster, "job", "logs", job_id)
+    assert status == "succeeded", logs[-4000:]
+    assert "crop stage: data.labelled" in logs and "crop stage: data.test" in logs
+    folders = sorted((tmp_path / "runs" / "crops").iterdir())
+    summaries = [json.loads((f / "_summary.json").read_text()) for f in folders]
+    assert sorted(s["written"] for s in summaries) == [6, 16] and all(s["cropped"] == s["inputs"] for s in summaries)
+    assert list((tmp_path / "runs" / "raw-tree").glob("checkpoint_*"))
+
+
 @pytest.fixture(scope="module")
 def killed_run(cluster, tmp_path_factory) -> Dict[str, object]:
     """Submit the job, kill a worker node after the first checkpoint, wait for the end."""
