@@ -5,7 +5,7 @@ Runs where the plan runs (a Ray task), never on the driver's per-image path.
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, Mapping, Set
+from typing import Any, Dict, Set
 
 import pyarrow as pa
 import pyarrow.compute as pc

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import io
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Dict, Mapping, Optional, Tuple
 
 import numpy as np
 import pyarrow as pa
