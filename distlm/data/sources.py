@@ -54,6 +54,11 @@ def sources(spec) -> List[tuple]:
     return [(side, getattr(spec.data, side)) for side in SIDES if getattr(spec.data, side, None) is not None]
 
 
+def raw_sources(spec) -> List[tuple]:
+    """``[(side, SourceSpec)]`` of the sources that index image files (to be cropped)."""
+    return [(side, src) for side, src in sources(spec) if src.format not in MEMORY_FORMATS + CROP_FORMATS]
+
+
 def check_sources(spec, crop_stage: bool = False) -> None:
     """Fail fast, before any worker starts, on sources without pixels (unless
     ``crop_stage``: the caller crops raw-image sources first) and on empty crop folders.
@@ -61,7 +66,7 @@ def check_sources(spec, crop_stage: bool = False) -> None:
     Raises:
         RawImagesError: naming each raw-image source and the ``prepare`` command.
     """
-    raw = [(side, src) for side, src in sources(spec) if src.format not in MEMORY_FORMATS + CROP_FORMATS]
+    raw = raw_sources(spec)
     import os
 
     for side, src in raw if crop_stage else ():

@@ -13,17 +13,12 @@ import hashlib
 import json
 import logging
 import os
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict
 
-from distlm.data.sources import CROP_FORMATS, MEMORY_FORMATS, reader_spec, sources, storage_options
+from distlm.data.sources import raw_sources, reader_spec, storage_options
 
 log = logging.getLogger("distlm.train")
 CACHE_DIR = "crops"
-
-
-def raw_sources(spec) -> List[Tuple[str, Any]]:
-    """``[(side, SourceSpec)]`` of the sources that index image files."""
-    return [(side, src) for side, src in sources(spec) if src.format not in MEMORY_FORMATS + CROP_FORMATS]
 
 
 def cache_root(spec) -> str:
@@ -32,15 +27,22 @@ def cache_root(spec) -> str:
     return root if "://" in root else os.path.abspath(root)
 
 
-def prepare_options(spec):
-    """:class:`distlm.prepare.PrepareOptions` from ``data.crop`` and ``data.image_size``."""
+def crop_options(spec):
+    """:class:`distlm.faces.CropOptions` from ``data.crop`` and ``data.image_size``."""
     from distlm.faces.options import CropOptions
+
+    c = spec.data.crop
+    return CropOptions(detector=c.detector, size=spec.data.image_size, margin=c.margin, choose=c.choose,
+                       align=c.align, max_side=c.max_side, detect_batch=c.detect_batch)
+
+
+def prepare_options(spec):
+    """:class:`distlm.prepare.PrepareOptions` from ``data.crop`` and ``data.image_size``
+    (the pool's ceiling asks Ray for the cluster's CPUs when ``max_actors`` is null)."""
     from distlm.prepare.options import PrepareOptions
 
     c = spec.data.crop
-    crop = CropOptions(detector=c.detector, size=spec.data.image_size, margin=c.margin, choose=c.choose,
-                       align=c.align, max_side=c.max_side, detect_batch=c.detect_batch)
-    return PrepareOptions(crop=crop, shard_size=c.shard_size, actors=c.min_actors,
+    return PrepareOptions(crop=crop_options(spec), shard_size=c.shard_size, actors=c.min_actors,
                           max_actors=max_actors(c),
                           cpus_per_actor=c.cpus_per_actor, gpus_per_actor=c.gpus_per_actor,
                           storage=dict(storage_options(spec) or {}), alpha=c.alpha, order=c.order)
@@ -61,7 +63,10 @@ def source_folder(spec, side: str, src) -> str:
     reader.pop("storage", None)
     if "://" not in reader["path"]:
         reader["path"] = os.path.abspath(reader["path"])
-    key = json.dumps({"source": reader, "crop": prepare_options(spec).fingerprint()}, sort_keys=True, default=str)
+    from distlm.prepare.options import PrepareOptions
+
+    crop = PrepareOptions(crop=crop_options(spec), alpha=spec.data.crop.alpha).fingerprint()
+    key = json.dumps({"source": reader, "crop": crop}, sort_keys=True, default=str)
     return f"{cache_root(spec).rstrip('/')}/{src.format}-{hashlib.sha256(key.encode()).hexdigest()[:12]}"
 
 
