@@ -6,7 +6,8 @@ import os
 import pytest
 
 from distlm.config import SpecError, load_job
-from distlm.train.crop_stage import cache_root, prepare_options, raw_sources, source_folder
+from distlm.data.sources import raw_sources
+from distlm.train.crop_stage import cache_root, prepare_options, source_folder
 
 CARD = "jobs/emotionet.yaml"
 

@@ -12,7 +12,8 @@ import yaml
 from distlm.config import load_job
 from distlm.prepare import read_manifest, read_summary
 from distlm.train.__main__ import main as train_main
-from distlm.train.crop_stage import crop_sources, raw_sources, source_folder
+from distlm.data.sources import raw_sources
+from distlm.train.crop_stage import crop_sources, source_folder
 
 from crop_helpers import USED, _image, _job, image_tree
 
