@@ -10,7 +10,24 @@ on it too. Multi-node tests start their clusters in subprocesses through
 """
 from __future__ import annotations
 
+import sys
+
 import pytest
+
+
+def pytest_collection_finish(session):
+    """In one process, TensorFlow loaded before torch imports triton (``torch._dynamo``,
+    e.g. when an optimizer is built) crashes it with a segmentation fault. So no test
+    module may load TensorFlow when it is collected, and triton is imported here, before
+    any test runs MTCNN (which loads TensorFlow), whatever subset of tests is run."""
+    if "tensorflow" in sys.modules:
+        raise pytest.UsageError("a test module imported TensorFlow at collection (e.g. "
+                                "pytest.importorskip('mtcnn') at module level); check with "
+                                "importlib.util.find_spec instead")
+    try:
+        import torch._dynamo  # noqa: F401  (imports triton where it is installed)
+    except ImportError:
+        pass
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,8 @@ exactly with same-shape groups (the default), within 4 px when padded to one can
 package's centred padding would)."""
 from __future__ import annotations
 
+import importlib.util
+
 import numpy as np
 import pytest
 
@@ -11,7 +13,9 @@ from distlm.faces import DETECTORS
 from distlm.images import synthetic as syn
 
 skdata = pytest.importorskip("skimage.data")
-pytest.importorskip("mtcnn")
+# find_spec, not importorskip: importing mtcnn loads TensorFlow into the whole session at
+# collection, and TensorFlow loaded before torch's triton crashes the process
+pytestmark = pytest.mark.skipif(importlib.util.find_spec("mtcnn") is None, reason="mtcnn not installed")
 
 
 @pytest.mark.parametrize("batching,bound", [("shape", 0), ("pad", 4)])
