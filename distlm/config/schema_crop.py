@@ -34,3 +34,4 @@ class CropSpec:
     shard_size: int = 256               # inputs per crop shard
     order: Order = "mixed"              # spread of the inputs over the shards
     alpha: Literal["black", "white", "drop"] = "black"   # transparent images
+    draft: bool = False                 # decode large JPEGs reduced for detection

@@ -29,19 +29,16 @@ def crops_dataset(spec, source, side: str):
 
 
 def ray_datasets(spec, with_unlabelled: bool) -> Optional[Dict[str, Any]]:
-    """Ray Datasets for the ``ray`` loader path (face crops in Parquet), each read in
-    the order ``data.deterministic_reads`` asks for (``ray_adaptor.read_order``)."""
+    """Ray Datasets for the ``ray`` loader path (face crops in Parquet); their read order
+    (``data.deterministic_reads``) is set when :func:`data_config` splits them."""
     if loader_kind(spec) != "ray":
         return None
-    from distlm.data.loading.ray_adaptor import driver_listed_parquet, read_order
+    from distlm.data.loading.ray_adaptor import driver_listed_parquet
 
     check_sources(spec)
     driver_listed_parquet()
-    out = {side: crops_dataset(spec, src, side) for side, src in sources(spec)
-           if side != "unlabelled" or with_unlabelled}
-    for ds in out.values():
-        ds.context.execution_options = read_order(spec.data.deterministic_reads)
-    return out
+    return {side: crops_dataset(spec, src, side) for side, src in sources(spec)
+            if side != "unlabelled" or with_unlabelled}
 
 
 def data_config(spec):

@@ -60,6 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="decompression-bomb cap per image (default 100,000,000)")
     p.add_argument("--alpha", default="black", choices=["black", "white", "drop"],
                    help="transparent images: composite on black or white, or drop the alpha channel")
+    p.add_argument("--draft", action="store_true",
+                   help="decode large JPEGs reduced for detection (faster decoding; crops may differ slightly "
+                        "from predict's)")
     add_ray(p)
     p.add_argument("--metrics-port", type=int, default=None, help="Prometheus port (0 off, -1 any free)")
     p.add_argument("--metrics-linger", type=float, default=0.0, metavar="SECONDS",
@@ -73,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _options(args: argparse.Namespace, storage: dict, size: Optional[int] = None) -> dict:
     opts = dict(detector=args.detector, size=size or args.size, margin=args.margin, choose=args.choose,
                 align=args.align, max_side=args.max_side, detect_batch=args.detect_batch, actors=args.actors,
-                max_actors=args.max_actors, cpus_per_actor=args.cpus_per_actor, gpus_per_actor=args.gpus_per_actor, shard_size=args.shard_size, order=args.order, alpha=args.alpha,
+                max_actors=args.max_actors, cpus_per_actor=args.cpus_per_actor, gpus_per_actor=args.gpus_per_actor, shard_size=args.shard_size, order=args.order, alpha=args.alpha, draft=args.draft,
                 address=args.address, num_cpus=args.num_cpus, metrics_port=args.metrics_port,
                 metrics_linger_s=args.metrics_linger,
                 log_every_s=args.log_every, overwrite=args.overwrite, storage=storage)

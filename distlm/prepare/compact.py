@@ -5,7 +5,8 @@ Runs where the plan runs (a Ray task), never on the driver's per-image path.
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, Set
+from concurrent.futures import ThreadPoolExecutor
+from typing import Dict, List, Set
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -15,10 +16,18 @@ from distlm.prepare.keys import KEY_COLUMN
 from distlm.prepare.layout import MANIFEST_DIR, Output, digest_of, manifest_name, shard_name
 
 log = logging.getLogger("distlm.prepare")
+READ_AHEAD = 16
 
 
 def read_parquet_file(out: Output, name: str, columns=None) -> pa.Table:
     return pq.read_table(pa.BufferReader(out.read(name)), columns=columns)
+
+
+def read_manifests(out: Output, digests: List[str], columns: List[str]) -> List[pa.Table]:
+    """``columns`` of the manifest parts ``digests``, in that order, ``READ_AHEAD`` requests
+    in flight (thousands of small objects: one at a time would wait on each)."""
+    with ThreadPoolExecutor(READ_AHEAD) as pool:
+        return list(pool.map(lambda d: read_parquet_file(out, manifest_name(d), columns), digests))
 
 
 def committed(out: Output) -> Set[str]:
@@ -38,14 +47,14 @@ def drop_orphans(out: Output) -> int:
 
 
 def manifest_keys(out: Output) -> pa.Table:
-    """``key`` and ``part`` (digest) of every committed input, one manifest part at a time.
+    """``key`` and ``part`` (digest) of every committed input (:func:`read_manifests`).
 
     A part whose shard is gone (deleted by hand, lost) is dropped, so its inputs are
     cropped again."""
     shards = {n for n in out.listdir() if n.startswith("part-")}
     parts = []
-    for digest in sorted(committed(out)):
-        m = read_parquet_file(out, manifest_name(digest), [KEY_COLUMN, "shard"])
+    digests = sorted(committed(out))
+    for digest, m in zip(digests, read_manifests(out, digests, [KEY_COLUMN, "shard"])):
         if any(s is not None and s not in shards for s in pc.unique(m.column("shard")).to_pylist()):
             log.warning("prepare: %s lost its shard: its %d inputs are cropped again", manifest_name(digest), m.num_rows)
             out.remove(manifest_name(digest))
@@ -57,22 +66,25 @@ def manifest_keys(out: Output) -> pa.Table:
     return pa.concat_tables(parts)
 
 
-def drop_stale(out: Output, stale: pa.Table, rewrite: Any) -> int:
+def drop_stale(out: Output, stale: pa.Table) -> int:
     """Remove the inputs of ``stale`` (``key``, ``part``) from their blocks.
 
-    ``rewrite(manifest, shard) -> None`` writes a block's remaining rows under their own
-    (content-addressed) names; the old files are deleted after it, so a kill in between
+    A block's remaining rows are committed under their own (content-addressed) names
+    (``writer.commit_block``); the old files are deleted after, so a kill in between
     leaves a block that the next run shrinks to the same names.
     """
+    from distlm.prepare.writer import commit_block
+
     gone = 0
     for digest in pc.unique(stale.column("part")).to_pylist():
         keys = stale.filter(pc.equal(stale.column("part"), digest)).column(KEY_COLUMN)
         manifest = read_parquet_file(out, manifest_name(digest))
         shard = read_parquet_file(out, shard_name(digest)) if out.exists(shard_name(digest)) else None
         keep_m = manifest.filter(pc.invert(pc.is_in(manifest.column(KEY_COLUMN), keys)))
-        keep_s = None if shard is None else shard.filter(pc.invert(pc.is_in(shard.column(KEY_COLUMN), keys)))
+        keep_s = keep_m.schema.empty_table() if shard is None else shard.filter(
+            pc.invert(pc.is_in(shard.column(KEY_COLUMN), keys)))
         if keep_m.num_rows:
-            rewrite(keep_m, keep_s)
+            commit_block(out, keep_s, keep_m)
         out.remove(manifest_name(digest))
         out.remove(shard_name(digest))
         gone += manifest.num_rows - keep_m.num_rows

@@ -25,6 +25,10 @@ class PrepareOptions:
         storage: S3 options for input and output (``endpoint_url``, ``region``, ...).
         max_pixels: decompression-bomb cap per image.
         alpha: transparency handling (``black`` | ``white`` | ``drop``).
+        draft: decode large JPEGs reduced (PIL ``draft``) for detection, cutting a crop
+            from the reduced pixels when they hold it at full resolution
+            (:mod:`distlm.faces.source`); off, every file is decoded at full size and the
+            crops equal ``distlm.predict``'s byte for byte.
         address: Ray address; None: an existing cluster if ``ray.init(address="auto")``
             finds one, else a new local instance; ``"local"``: always a new local one.
         num_cpus: CPUs of a new local Ray instance (None: all).
@@ -47,6 +51,7 @@ class PrepareOptions:
     storage: Dict[str, Any] = field(default_factory=dict)
     max_pixels: int = DEFAULT_MAX_PIXELS
     alpha: str = "black"
+    draft: bool = False
     address: Optional[str] = None
     num_cpus: Optional[int] = None
     metrics_port: Optional[int] = None
@@ -69,7 +74,7 @@ class PrepareOptions:
     def fingerprint(self) -> Dict[str, Any]:
         """The options that change a crop (recorded in ``_prepare.json``, part of every
         input's key); ``shard_size`` and ``order`` only lay out new blocks."""
-        return {"crop": asdict(self.crop), "max_pixels": self.max_pixels, "alpha": self.alpha}
+        return {"crop": asdict(self.crop), "max_pixels": self.max_pixels, "alpha": self.alpha, "draft": self.draft}
 
     @classmethod
     def from_kwargs(cls, **kw: Any) -> "PrepareOptions":

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any, Dict, Optional
+from typing import Any, Dict
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -16,13 +16,11 @@ from distlm.errors import UserError
 from distlm.prepare.compact import describe_cleanup, drop_orphans, drop_stale, manifest_keys
 from distlm.prepare.index import Source, load_index
 from distlm.prepare.keys import KEY_COLUMN, file_stats, with_keys
-from distlm.prepare.layout import (MANIFEST_DIR, PENDING_DIR, STATE_FILE, SUMMARY_FILE, Output, manifest_name,
-                                   pending_name, shard_name)
+from distlm.prepare.layout import MANIFEST_DIR, PENDING_DIR, STATE_FILE, SUMMARY_FILE, Output, pending_name
 from distlm.prepare.options import PrepareOptions
 from distlm.prepare.order import ORDERS
 from distlm.prepare.records import parquet_bytes
 from distlm.prepare.slices import SLICE_COLUMN, slice_bounds, sort_index
-from distlm.prepare.writer import block_digest
 
 log = logging.getLogger("distlm.prepare")
 STATE_VERSION = 2
@@ -53,19 +51,6 @@ def check_state(out: Output, opts: PrepareOptions) -> None:
         out.write_json(STATE_FILE, state)
 
 
-def _rewriter(out: Output):
-    def rewrite(manifest: pa.Table, shard: Optional[pa.Table]) -> None:
-        digest = block_digest(manifest.column(KEY_COLUMN).combine_chunks())
-        name = None
-        if shard is not None and shard.num_rows:
-            name = shard_name(digest)
-            out.write(name, parquet_bytes(shard))
-        manifest = manifest.set_column(manifest.schema.get_field_index("shard"), "shard",
-                                       pa.array([name] * manifest.num_rows, pa.string()))
-        out.write(manifest_name(digest), parquet_bytes(manifest))
-    return rewrite
-
-
 def plan(source: Source, output: str, opts: PrepareOptions) -> Dict[str, Any]:
     """Index ``source``, bring ``output`` up to date with it, and write its pending parts.
 
@@ -94,7 +79,7 @@ def plan(source: Source, output: str, opts: PrepareOptions) -> Dict[str, Any]:
     orphans = drop_orphans(out)
     done = manifest_keys(out)
     stale = done.filter(pc.invert(pc.is_in(done.column(KEY_COLUMN), index.column(KEY_COLUMN))))
-    gone = drop_stale(out, stale, _rewriter(out)) if stale.num_rows else 0
+    gone = drop_stale(out, stale) if stale.num_rows else 0
     pending = index.filter(pc.invert(pc.is_in(index.column(KEY_COLUMN), done.column(KEY_COLUMN))))
     cached = index.num_rows - pending.num_rows
     del index, done

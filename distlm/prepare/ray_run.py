@@ -34,7 +34,7 @@ def crop_pending(out: Output, parts: int, opts: PrepareOptions, metadata: Mappin
     actors = opts.actors if opts.max_actors is None else (opts.actors, opts.max_actors)
     crops = add_face_crops(ds, opts.crop, actors=actors, cpus_per_actor=opts.cpus_per_actor,
                            gpus_per_actor=opts.gpus_per_actor,
-                           storage=opts.storage, max_pixels=opts.max_pixels, alpha=opts.alpha)
+                           storage=opts.storage, max_pixels=opts.max_pixels, alpha=opts.alpha, draft=opts.draft)
     written = crops.map_batches(
         write_blocks, batch_size=None, batch_format="pyarrow", num_cpus=0.25,
         fn_kwargs=dict(output=out.uri, storage=dict(opts.storage), metadata=dict(metadata), size=opts.crop.size))

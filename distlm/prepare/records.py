@@ -49,19 +49,14 @@ def shard_table(processed: pa.Table, metadata: Optional[Mapping[bytes, bytes]] =
     return table.replace_schema_metadata(dict(metadata or {}))
 
 
-def manifest_table(processed: pa.Table, shard: Optional[str]) -> pa.Table:
+def manifest_table(processed: pa.Table, shard: Optional[str] = None) -> pa.Table:
     """One row per input of ``processed`` (sorted by id) in :data:`MANIFEST_SCHEMA`;
-    ``shard`` names the file holding the block's crops (None if it has none)."""
+    ``shard`` names the file holding the block's crops (``writer.commit_block`` sets it)."""
     processed = processed.sort_by([("id", "ascending")])
     n = processed.num_rows
-    cols = []
-    for f in MANIFEST_SCHEMA:
-        if f.name == "shard":
-            cols.append(pa.array([shard] * n, pa.string()))
-        elif f.name in processed.column_names:
-            cols.append(processed.column(f.name).cast(f.type))
-        else:
-            cols.append(pa.nulls(n, f.type))
+    cols = [pa.array([shard] * n, pa.string()) if f.name == "shard"
+            else processed.column(f.name).cast(f.type) if f.name in processed.column_names
+            else pa.nulls(n, f.type) for f in MANIFEST_SCHEMA]
     return pa.Table.from_arrays(cols, schema=MANIFEST_SCHEMA)
 
 

@@ -73,7 +73,6 @@ def prepare(input: Source, output: str, *, options: Optional[PrepareOptions] = N
     source = absolute_source(input)
     if not is_s3(output) and "://" not in output:
         output = os.path.abspath(output)
-    in_process = isinstance(source, pa.Table)
     port = start_metrics_server(opts.metrics_port, setting="--metrics-port")
     try:
         with ray_session(opts.address, opts.num_cpus):
@@ -86,7 +85,7 @@ def prepare(input: Source, output: str, *, options: Optional[PrepareOptions] = N
             for block in crop_pending(out, plan["parts"], opts, plan["metadata"]):
                 progress.slice_done(block["inputs"], block["counts"])
             progress.log()
-            summary = remote_summary(out.uri, dict(opts.storage), plan["inputs"], in_process)
+            summary = remote_summary(out.uri, dict(opts.storage), plan["inputs"])
         out.remove(PENDING_DIR)
         summary = {**summary, "cropped": plan["pending"], "reused": plan["cached"]}
         out.write_json(SUMMARY_FILE, summary)

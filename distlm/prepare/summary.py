@@ -5,8 +5,8 @@ from typing import Any, Dict
 
 import pyarrow as pa
 
-from distlm.prepare.compact import committed, read_parquet_file
-from distlm.prepare.layout import Output, manifest_name
+from distlm.prepare.compact import committed, read_manifests
+from distlm.prepare.layout import Output
 from distlm.prepare.records import OUTCOMES, manifest_counts
 
 _COLUMNS = ["outcome", "reason", "faces"]
@@ -17,7 +17,7 @@ def summarise(output: str, storage: Dict[str, Any], inputs: int) -> Dict[str, An
     ``output``; raises if the manifest does not list exactly ``inputs`` inputs."""
     out = Output(output, storage, create=False)
     parts = sorted(committed(out))
-    tables = [read_parquet_file(out, manifest_name(d), _COLUMNS) for d in parts]
+    tables = read_manifests(out, parts, _COLUMNS)
     manifest = pa.concat_tables(tables) if tables else pa.table(
         {"outcome": pa.array([], pa.string()), "reason": pa.array([], pa.string()), "faces": pa.array([], pa.int32())})
     if manifest.num_rows != inputs:
@@ -29,10 +29,8 @@ def summarise(output: str, storage: Dict[str, Any], inputs: int) -> Dict[str, An
             "outcomes": outcomes, "reasons": c["reasons"], "faces_found": c["faces_found"]}
 
 
-def remote_summary(output: str, storage: Dict[str, Any], inputs: int, local: bool) -> Dict[str, Any]:
-    """:func:`summarise` in a Ray task, or here when ``local``."""
-    if local:
-        return summarise(output, storage, inputs)
+def remote_summary(output: str, storage: Dict[str, Any], inputs: int) -> Dict[str, Any]:
+    """:func:`summarise` in a Ray task (it reads every manifest part)."""
     import ray
 
     from distlm.ray_local import unwrap_task_error

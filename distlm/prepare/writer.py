@@ -33,15 +33,22 @@ def block_digest(keys: pa.Array) -> str:
     return h.hexdigest()[:DIGEST_CHARS]
 
 
-def write_group(out: Output, processed: pa.Table, metadata: Mapping[bytes, bytes], size: int) -> Dict[str, Any]:
-    """Write one group's shard (if it has crops) then its manifest part; its counts."""
-    digest = block_digest(processed.column(KEY_COLUMN).combine_chunks())
-    shard = shard_table(processed, metadata, size)
+def commit_block(out: Output, shard: pa.Table, manifest: pa.Table) -> pa.Table:
+    """Write a block under the digest of its manifest's keys: its shard (if it has rows),
+    then its manifest part naming that shard, which commits it. Returns the manifest."""
+    digest = block_digest(manifest.column(KEY_COLUMN).combine_chunks())
     name = shard_name(digest) if shard.num_rows else None
     if name is not None:
         out.write(name, parquet_bytes(shard))
-    manifest = manifest_table(processed, name)
-    out.write(manifest_name(digest), parquet_bytes(manifest))  # commits the group
+    manifest = manifest.set_column(manifest.schema.get_field_index("shard"), manifest.schema.field("shard"),
+                                   pa.array([name] * manifest.num_rows, pa.string()))
+    out.write(manifest_name(digest), parquet_bytes(manifest))
+    return manifest
+
+
+def write_group(out: Output, processed: pa.Table, metadata: Mapping[bytes, bytes], size: int) -> Dict[str, Any]:
+    """Commit one group of cropper output (:func:`commit_block`); its counts."""
+    manifest = commit_block(out, shard_table(processed, metadata, size), manifest_table(processed))
     return manifest_counts(manifest)
 
 

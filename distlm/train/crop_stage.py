@@ -36,16 +36,17 @@ def crop_options(spec):
                        align=c.align, max_side=c.max_side, detect_batch=c.detect_batch)
 
 
-def prepare_options(spec):
+def prepare_options(spec, resolve_pool: bool = True):
     """:class:`distlm.prepare.PrepareOptions` from ``data.crop`` and ``data.image_size``
-    (the pool's ceiling asks Ray for the cluster's CPUs when ``max_actors`` is null)."""
+    (with ``resolve_pool``, a null ``max_actors`` asks Ray for the cluster's CPUs)."""
     from distlm.prepare.options import PrepareOptions
 
     c = spec.data.crop
     return PrepareOptions(crop=crop_options(spec), shard_size=c.shard_size, actors=c.min_actors,
-                          max_actors=max_actors(c),
+                          max_actors=max_actors(c) if resolve_pool else c.max_actors,
                           cpus_per_actor=c.cpus_per_actor, gpus_per_actor=c.gpus_per_actor,
-                          storage=dict(storage_options(spec) or {}), alpha=c.alpha, order=c.order)
+                          storage=dict(storage_options(spec) or {}), alpha=c.alpha, order=c.order,
+                          draft=c.draft)
 
 
 def max_actors(crop) -> int:
@@ -63,9 +64,7 @@ def source_folder(spec, side: str, src) -> str:
     reader.pop("storage", None)
     if "://" not in reader["path"]:
         reader["path"] = os.path.abspath(reader["path"])
-    from distlm.prepare.options import PrepareOptions
-
-    crop = PrepareOptions(crop=crop_options(spec), alpha=spec.data.crop.alpha).fingerprint()
+    crop = prepare_options(spec, resolve_pool=False).fingerprint()
     key = json.dumps({"source": reader, "crop": crop}, sort_keys=True, default=str)
     return f"{cache_root(spec).rstrip('/')}/{src.format}-{hashlib.sha256(key.encode()).hexdigest()[:12]}"
 

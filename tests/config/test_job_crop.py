@@ -44,5 +44,7 @@ def test_one_cache_folder_per_source_and_crop_settings():
     assert lab != source_folder(spec, "test", spec.data.test)                       # another reader call
     margin = load_job(CARD, ["data.crop.max_actors=2", "data.crop.margin=0.3"])
     assert source_folder(margin, "labelled", margin.data.labelled) != lab            # another crop
+    draft = load_job(CARD, ["data.crop.max_actors=2", "data.crop.draft=true"])
+    assert prepare_options(draft).draft and source_folder(draft, "labelled", draft.data.labelled) != lab
     actors = load_job(CARD, ["data.crop.max_actors=4", "data.crop.shard_size=64"])
     assert source_folder(actors, "labelled", actors.data.labelled) == lab            # layout only: same crops
