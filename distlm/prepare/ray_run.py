@@ -23,14 +23,28 @@ def _filesystem(out: Output) -> Any:
     return pafs.PyFileSystem(pafs.FSSpecHandler(out.fs))
 
 
+def pending_dataset(out: Output, parts: int) -> Any:
+    """The ``parts`` pending parts of ``out`` as a dataset of exactly one block per part.
+
+    One block is one crop task and one shard, so the pool's parallelism is the number of
+    parts. Ray's V2 Parquet datasource packs small files into blocks of up to 128 MiB:
+    a million pending rows (~300 bytes each) would reach the actors as a few blocks of
+    hundreds of thousands of images. The V1 datasource reads one file per read task.
+    """
+    import ray.data
+
+    from distlm.data.loading.ray_adaptor import driver_listed_parquet
+
+    driver_listed_parquet()
+    return ray.data.read_parquet(out.path(PENDING_DIR), filesystem=_filesystem(out), override_num_blocks=parts)
+
+
 def crop_pending(out: Output, parts: int, opts: PrepareOptions, metadata: Mapping[str, str]) -> Iterator[Dict[str, Any]]:
     """Crop the ``parts`` pending parts of ``out``; yield each written group's
     ``{"inputs": n, "counts": {"outcomes", "reasons", "faces_found"}}`` as it lands."""
-    import ray.data
-
     if not parts:
         return
-    ds = ray.data.read_parquet(out.path(PENDING_DIR), filesystem=_filesystem(out), override_num_blocks=parts)
+    ds = pending_dataset(out, parts)
     actors = opts.actors if opts.max_actors is None else (opts.actors, opts.max_actors)
     crops = add_face_crops(ds, opts.crop, actors=actors, cpus_per_actor=opts.cpus_per_actor,
                            gpus_per_actor=opts.gpus_per_actor,
