@@ -12,9 +12,13 @@ Sections (each prints a table; nothing is asserted):
             killed (SIGKILL of the driver and its Ray) about half way and resumed; the
             resumed manifest is compared with a clean run's; then a third run on the same
             cache measures reuse.
+``blocks``  how many Ray Data blocks the pending parts of an N-row plan reach the crop
+            actors as (each block is one crop task): the stage's reader (one block per
+            part) beside ``ray.data.read_parquet``'s default datasource, in one session.
 
     .venv/bin/python benchmarks/bench_crop_stage.py index --rows 100000 1000000
     .venv/bin/python benchmarks/bench_crop_stage.py resume --images 20000
+    .venv/bin/python benchmarks/bench_crop_stage.py blocks --rows 100000 1000000
 """
 from __future__ import annotations
 
@@ -164,13 +168,49 @@ def resume(images: int) -> None:
         print(f"\nresumed manifest == clean manifest: {same}; outcomes {resumed['outcomes']}")
 
 
+def _block_sizes(ds) -> list:
+    return [b.num_rows for b in ds.iter_batches(batch_size=None, batch_format="pyarrow")]
+
+
+def blocks(rows_list) -> None:
+    import pyarrow as pa
+    import ray
+    import ray.data
+
+    from distlm.prepare.layout import PENDING_DIR, Output
+    from distlm.prepare.options import PrepareOptions
+    from distlm.prepare.plan import plan
+    from distlm.prepare.ray_run import pending_dataset
+
+    opts = PrepareOptions.from_kwargs(detector="none")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    print("| index rows | pending parts | stage reader: blocks, largest | read_parquet default: blocks, largest |")
+    print("|---:|---:|---:|---:|")
+    with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP")) as tmp:
+        for rows in rows_list:
+            ids = [f"images/{i:08d}.jpg" for i in range(rows)]
+            index = pa.table({"id": ids, "path": [f"/data/emotionet/{i}" for i in ids]})  # stats: missing files
+            out = Path(tmp) / f"out-{rows}"
+            made = plan(index, str(out), opts)
+            ray.data.DataContext.get_current().use_datasource_v2 = True
+            packed = _block_sizes(ray.data.read_parquet(str(out / PENDING_DIR), override_num_blocks=made["parts"]))
+            ours = _block_sizes(pending_dataset(Output(str(out)), made["parts"]))
+            print(f"| {rows:,} | {made['parts']:,} | {len(ours):,}, {max(ours):,} rows | "
+                  f"{len(packed):,}, {max(packed):,} rows |")
+    ray.shutdown()
+
+
+SECTIONS = {"index": lambda a: index(a.rows), "resume": lambda a: resume(a.images), "blocks": lambda a: blocks(a.rows)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="section", required=True)
     sub.add_parser("index").add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000])
     sub.add_parser("resume").add_argument("--images", type=int, default=20_000)
+    sub.add_parser("blocks").add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000])
     args = ap.parse_args()
-    index(args.rows) if args.section == "index" else resume(args.images)
+    SECTIONS[args.section](args)
 
 
 if __name__ == "__main__":
