@@ -7,6 +7,7 @@
     DST/_pending/part-00000.parquet      this run's inputs still to crop (removed when done)
     DST/_prepare.json                    layout version and crop settings (checked on reuse)
     DST/_summary.json                    counts over the source's inputs (written last)
+    DST/_lease.json                      held while a crop stage works on DST
 
 ``<digest>`` is a hash of the block's input keys (:mod:`distlm.prepare.keys`), so a
 block written twice (a retried task) lands on the same names. Crop actors write their
@@ -80,6 +81,21 @@ class Output:
             return
         with atomic_local(final) as tmp, open(tmp, "wb") as fh:  # hidden ``.<name>.tmp-...`` temporary
             fh.write(data)
+
+    def create(self, name: str, data: bytes) -> bool:
+        """Write ``name`` only if it does not exist (local: ``O_EXCL``; S3: a conditional
+        PUT, ``If-None-Match: *``). Returns False, writing nothing, if it exists."""
+        final = self.path(name)
+        try:
+            if not self.local:
+                self.fs.pipe_file(final, data, mode="create")
+                return True
+            fd = os.open(final, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            return False
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        return True
 
     def listdir(self, sub: str = "") -> List[str]:
         """Base names under ``sub`` (empty list if missing)."""

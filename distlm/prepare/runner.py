@@ -17,6 +17,7 @@ import pyarrow as pa
 from distlm.data.fs import is_s3
 from distlm.prepare.index import Source
 from distlm.prepare.layout import PENDING_DIR, SUMMARY_FILE, Output
+from distlm.prepare.lease import CacheLease
 from distlm.prepare.options import PrepareOptions
 from distlm.prepare.plan import remote_plan
 from distlm.prepare.progress import Progress
@@ -75,9 +76,9 @@ def prepare(input: Source, output: str, *, options: Optional[PrepareOptions] = N
         output = os.path.abspath(output)
     port = start_metrics_server(opts.metrics_port, setting="--metrics-port")
     try:
-        with ray_session(opts.address, opts.num_cpus):
+        out = Output(output, opts.storage)
+        with CacheLease(out), ray_session(opts.address, opts.num_cpus):
             plan = remote_plan(source, output, opts)
-            out = Output(output, opts.storage)
             log.info("prepare: %d inputs -> %s: %d cached, %d to crop in %d parts; %s",
                      plan["inputs"], out.uri, plan["cached"], plan["pending"], plan["parts"], describe(opts))
             progress = Progress(plan["inputs"], plan["parts"], plan["cached"], 0,
@@ -86,9 +87,9 @@ def prepare(input: Source, output: str, *, options: Optional[PrepareOptions] = N
                 progress.slice_done(block["inputs"], block["counts"])
             progress.log()
             summary = remote_summary(out.uri, dict(opts.storage), plan["inputs"])
-        out.remove(PENDING_DIR)
-        summary = {**summary, "cropped": plan["pending"], "reused": plan["cached"]}
-        out.write_json(SUMMARY_FILE, summary)
+            out.remove(PENDING_DIR)
+            summary = {**summary, "cropped": plan["pending"], "reused": plan["cached"]}
+            out.write_json(SUMMARY_FILE, summary)
         log.info("prepare: done: %s", json.dumps(summary, sort_keys=True))
         if port is not None and opts.metrics_linger_s > 0:
             log.info("prepare: serving the final metrics on port %d for up to %.0f s (SIGTERM ends it)",

@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 import os
 import signal
-import time
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
+from polling import wait_for  # noqa: F401  (re-exported for the cluster tests)
 from cluster_helpers import RAY, alive as _same, run as _run, stat as _stat
 
 
@@ -76,13 +76,3 @@ def train_worker_pids(cluster: Dict[str, str]) -> List[int]:
         return [int(a["pid"]) for a in json.loads(out.stdout)]
     except ValueError:
         return []
-
-
-def wait_for(cond, timeout: float, what: str, every: float = 0.5):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = cond()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")

@@ -16,7 +16,8 @@ import pytest
 
 from distlm.images import synthetic as syn
 from distlm.prepare import prepare, read_manifest, read_shard, read_summary, shard_images, shard_names
-from distlm.prepare.layout import MANIFEST_DIR, SUMMARY_FILE
+from distlm.prepare.layout import MANIFEST_DIR, SUMMARY_FILE, Output
+from distlm.prepare.lease import LEASE_FILE
 from distlm.prepare.order import by_id_hash
 from distlm.prepare.records import parquet_bytes
 
@@ -254,6 +255,9 @@ def test_s3_input_and_output(ray_local, moto_s3, tmp_path):
     assert sorted(len(c) for c in crops) == [1, 2] and crops[0].shape[1:] == (16, 16, 3)
     again = prepare("s3://bkt/in", "s3://bkt/out", detector="none", size=16, shard_size=2, storage=moto_s3)
     assert _source_summary(again) == _source_summary(summary) and again["reused"] == 4
+    out = Output("s3://bkt/out", moto_s3)
+    assert not out.exists(LEASE_FILE)  # released; and taken with a conditional PUT:
+    assert out.create("probe.json", b"1") and not out.create("probe.json", b"2") and out.read("probe.json") == b"1"
     # the same files from a local folder give the same crops (ids, labels, pixels)
     local = prepare(str(tmp_path / "in"), str(tmp_path / "out"), detector="none", size=16, shard_size=2)
     assert local["outcomes"] == summary["outcomes"]
