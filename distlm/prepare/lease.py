@@ -76,10 +76,21 @@ class CacheLease:
         except FileNotFoundError:
             return None
 
+    def _create(self) -> bool:
+        """Take the lease if free; True also when the storage cannot create exclusively
+        (an S3-compatible store without conditional PUTs): the stage then runs unguarded."""
+        try:
+            return self.out.create(LEASE_FILE, self._bytes())
+        except OSError as err:
+            log.warning("prepare: %s cannot be locked (%s); running without the lease: do not start "
+                        "a second stage on this folder before this one ends", self.out.uri, err)
+            self.record["token"] = None
+            return True
+
     def acquire(self) -> None:
         seen: Optional[bytes] = None
         changed = time.monotonic()
-        while not self.out.create(LEASE_FILE, self._bytes()):
+        while not self._create():
             raw = self._holder()
             if raw is None:
                 continue  # released between our create and our read
@@ -105,8 +116,9 @@ class CacheLease:
                 seen = None
                 continue
             time.sleep(self.poll_s)
-        self._beat = threading.Thread(target=self._heartbeat, name="distlm-cache-lease", daemon=True)
-        self._beat.start()
+        if self.record["token"] is not None:
+            self._beat = threading.Thread(target=self._heartbeat, name="distlm-cache-lease", daemon=True)
+            self._beat.start()
 
     def _heartbeat(self) -> None:
         while not self._stop.wait(self.ttl_s / 4):
@@ -124,7 +136,7 @@ class CacheLease:
         self._stop.set()
         if self._beat is not None:
             self._beat.join()
-        if _token(self._holder()) == self.record["token"]:
+        if self.record["token"] is not None and _token(self._holder()) == self.record["token"]:
             self.out.remove(LEASE_FILE)
 
     def __enter__(self) -> "CacheLease":

@@ -84,3 +84,16 @@ def test_exclusive_create_writes_once(tmp_path):
     out = Output(str(tmp_path))
     assert out.create("x.json", b"1") and not out.create("x.json", b"2")
     assert (tmp_path / "x.json").read_bytes() == b"1"
+
+
+def test_storage_without_exclusive_create_runs_unguarded(tmp_path, caplog):
+    class NoConditionalPut(Output):
+        def create(self, name, data):
+            raise OSError("501 Not Implemented: If-None-Match")
+
+    out = NoConditionalPut(str(tmp_path))
+    with caplog.at_level(logging.WARNING, logger="distlm.prepare"):
+        with CacheLease(out):
+            pass
+    assert any("cannot be locked" in r.getMessage() for r in caplog.records)
+    assert not (tmp_path / LEASE_FILE).exists()
