@@ -26,6 +26,7 @@ from distlm.prepare.layout import Output
 log = logging.getLogger("distlm.prepare")
 LEASE_FILE = "_lease.json"
 LEASE_TTL_S = 60.0
+WAIT_LOG_S = 300.0  # a waiter's progress line
 
 
 def _alive_here(holder: Dict[str, Any]) -> bool:
@@ -89,7 +90,7 @@ class CacheLease:
 
     def acquire(self) -> None:
         seen: Optional[bytes] = None
-        changed = time.monotonic()
+        changed = waited = logged = time.monotonic()
         while not self._create():
             raw = self._holder()
             if raw is None:
@@ -98,6 +99,7 @@ class CacheLease:
                 holder = json.loads(raw)
             except ValueError:
                 holder = {}  # being written this instant
+            now = time.monotonic()
             if raw != seen:
                 if seen is None:
                     log.warning("prepare: %s is being cropped by %s (pid %s, since %s); waiting for it, "
@@ -105,15 +107,18 @@ class CacheLease:
                                 holder.get("pid", "?"), time.strftime("%H:%M:%S", time.localtime(holder.get("since", 0))))
                     if self.on_wait:
                         self.on_wait(holder)
-                seen, changed = raw, time.monotonic()
-            abandoned = time.monotonic() - changed > self.ttl_s
+                seen, changed = raw, now
+            if now - logged > WAIT_LOG_S:
+                log.info("prepare: still waiting for the crop stage on %s (%.0f min)", self.out.uri, (now - waited) / 60)
+                logged = now
+            abandoned = now - changed > self.ttl_s
             if abandoned or not _alive_here(holder):
                 why = f"no heartbeat for {self.ttl_s:.0f} s" if abandoned else "its process is gone"
                 if self._holder() == raw:  # still the one we judged
                     log.warning("prepare: taking over the lease of %s on %s (%s)", self.out.uri,
                                 holder.get("host", "?"), why)
                     self.out.remove(LEASE_FILE)
-                seen = None
+                changed = time.monotonic()
                 continue
             time.sleep(self.poll_s)
         if self.record["token"] is not None:
