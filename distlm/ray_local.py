@@ -30,9 +30,10 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from typing import Any, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional, TypeVar
 
 log = logging.getLogger("distlm.ray")
+T = TypeVar("T")
 
 
 @contextlib.contextmanager
@@ -171,6 +172,15 @@ def ray_session(address: Optional[str] = None, num_cpus: Optional[int] = None) -
         yield
     finally:
         ray.shutdown()
+
+
+def run_task(fn: Callable[..., T], *args: Any, **options: Any) -> T:
+    """``fn(*args)`` as one Ray task (``options``: ``num_cpus``, ``max_retries``...),
+    waited for; its own exception re-raised as itself (:func:`unwrap_task_error`)."""
+    import ray
+
+    with unwrap_task_error():
+        return ray.get(ray.remote(**options)(fn).remote(*args))
 
 
 @contextlib.contextmanager

@@ -52,6 +52,12 @@ def is_s3(path: str) -> bool:
     return path.startswith(("s3://", "s3a://"))
 
 
+def absolute(path: str) -> str:
+    """A URL (``s3://...``) as given; a local path made absolute here, so a Ray worker
+    (another working directory, maybe another node with the same mount) finds it."""
+    return path if "://" in path else os.path.abspath(path)
+
+
 def s3_setting(storage: Storage, name: str) -> Any:
     """One S3 setting (``endpoint_url``, ``region``, ...): ``storage[name]`` if set, else
     its environment fallback (table above), else None."""

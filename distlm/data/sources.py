@@ -21,6 +21,7 @@ rows to training (labelled, unlabelled) and only its ``test`` rows to the test s
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, Iterator, List, Optional
 
@@ -67,8 +68,6 @@ def check_sources(spec, crop_stage: bool = False) -> None:
         RawImagesError: naming each raw-image source and the ``prepare`` command.
     """
     raw = raw_sources(spec)
-    import os
-
     for side, src in raw if crop_stage else ():
         if "://" not in src.path and not os.path.exists(src.path):
             raise UserError(f"job {spec.name!r}: data.{side}: {src.format} source {src.path!r} does not exist "
@@ -83,7 +82,6 @@ def check_sources(spec, crop_stage: bool = False) -> None:
     for side, src in sources(spec):
         if src.format in CROP_FORMATS and "://" not in src.path:
             import glob
-            import os
 
             if next(glob.iglob(os.path.join(src.path, "**", "*.parquet"), recursive=True), None) is None:
                 raise UserError(f"job {spec.name!r}: data.{side}: no Parquet shards under {src.path!r} "

@@ -46,8 +46,6 @@ def _as_options(options: Union[CropOptions, Mapping[str, Any], None]) -> CropOpt
 def _from_file(path: str, storage: Any, max_pixels: int, alpha: str, min_side: int) -> Source:
     """Read and decode one file; a large JPEG is decoded reduced (not below ``min_side``)."""
     data = read_bytes(path, storage)
-    if min_side <= 0:
-        return Source(decode_image(data, path, max_pixels=max_pixels, alpha=alpha))
     pixels, scale = decode_reduced(data, path, min_side=min_side, max_pixels=max_pixels, alpha=alpha)
     full = None if scale == 1.0 else partial(decode_image, data, path, max_pixels=max_pixels, alpha=alpha)
     return Source(pixels, scale, full)

@@ -10,29 +10,24 @@ from typing import Dict, List, Set
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from distlm.prepare.keys import KEY_COLUMN
-from distlm.prepare.layout import MANIFEST_DIR, Output, digest_of, manifest_name, shard_name
+from distlm.prepare.layout import MANIFEST_DIR, Output, digest_of, is_part, manifest_name, shard_name
 
 log = logging.getLogger("distlm.prepare")
 READ_AHEAD = 16
-
-
-def read_parquet_file(out: Output, name: str, columns=None) -> pa.Table:
-    return pq.read_table(pa.BufferReader(out.read(name)), columns=columns)
 
 
 def read_manifests(out: Output, digests: List[str], columns: List[str]) -> List[pa.Table]:
     """``columns`` of the manifest parts ``digests``, in that order, ``READ_AHEAD`` requests
     in flight (thousands of small objects: one at a time would wait on each)."""
     with ThreadPoolExecutor(READ_AHEAD) as pool:
-        return list(pool.map(lambda d: read_parquet_file(out, manifest_name(d), columns), digests))
+        return list(pool.map(lambda d: out.read_table(manifest_name(d), columns), digests))
 
 
 def committed(out: Output) -> Set[str]:
     """Digests of the committed blocks (those with a manifest part)."""
-    return {digest_of(n) for n in out.listdir(MANIFEST_DIR) if n.startswith("part-") and n.endswith(".parquet")}
+    return {digest_of(n) for n in out.listdir(MANIFEST_DIR) if is_part(n)}
 
 
 def drop_orphans(out: Output) -> int:
@@ -40,7 +35,7 @@ def drop_orphans(out: Output) -> int:
     done = committed(out)
     gone = 0
     for name in out.listdir():
-        if name.startswith("part-") and name.endswith(".parquet") and digest_of(name) not in done:
+        if is_part(name) and digest_of(name) not in done:
             out.remove(name)
             gone += 1
     return gone
@@ -51,7 +46,7 @@ def manifest_keys(out: Output) -> pa.Table:
 
     A part whose shard is gone (deleted by hand, lost) is dropped, so its inputs are
     cropped again."""
-    shards = {n for n in out.listdir() if n.startswith("part-")}
+    shards = {n for n in out.listdir() if is_part(n)}
     parts = []
     digests = sorted(committed(out))
     for digest, m in zip(digests, read_manifests(out, digests, [KEY_COLUMN, "shard"])):
@@ -78,8 +73,8 @@ def drop_stale(out: Output, stale: pa.Table) -> int:
     gone = 0
     for digest in pc.unique(stale.column("part")).to_pylist():
         keys = stale.filter(pc.equal(stale.column("part"), digest)).column(KEY_COLUMN)
-        manifest = read_parquet_file(out, manifest_name(digest))
-        shard = read_parquet_file(out, shard_name(digest)) if out.exists(shard_name(digest)) else None
+        manifest = out.read_table(manifest_name(digest))
+        shard = out.read_table(shard_name(digest)) if out.exists(shard_name(digest)) else None
         keep_m = manifest.filter(pc.invert(pc.is_in(manifest.column(KEY_COLUMN), keys)))
         keep_s = keep_m.schema.empty_table() if shard is None else shard.filter(
             pc.invert(pc.is_in(shard.column(KEY_COLUMN), keys)))

@@ -44,6 +44,11 @@ def pending_name(k: int) -> str:
     return f"{PENDING_DIR}/part-{k:05d}.parquet"
 
 
+def is_part(name: str) -> bool:
+    """A shard or manifest part's base name, ``part-*.parquet``."""
+    return name.startswith("part-") and name.endswith(".parquet")
+
+
 def digest_of(name: str) -> str:
     """``part-<digest>.parquet`` (any folder) -> ``<digest>``."""
     base = name.rsplit("/", 1)[-1]
@@ -72,6 +77,13 @@ class Output:
 
     def read(self, name: str) -> bytes:
         return self.fs.cat_file(self.path(name))
+
+    def read_table(self, name: str, columns: Optional[List[str]] = None) -> "pa.Table":
+        """A Parquet file of the folder (``columns``: only those)."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        return pq.read_table(pa.BufferReader(self.read(name)), columns=columns)
 
     def write(self, name: str, data: bytes) -> None:
         """Write ``name`` so that readers see either nothing or all of it."""

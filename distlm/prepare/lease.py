@@ -56,7 +56,7 @@ class CacheLease:
         out: the cache folder.
         ttl_s: seconds without a heartbeat after which a lease counts as abandoned.
         poll_s: seconds between looks at a held lease.
-        on_wait: called with the holder's record each time a wait starts (tests, UIs).
+        on_wait: called with the holder's record when this lease starts waiting (tests, UIs).
     """
 
     def __init__(self, out: Output, ttl_s: Optional[float] = None, poll_s: float = 1.0,

@@ -16,7 +16,7 @@ from distlm.errors import UserError
 from distlm.prepare.compact import describe_cleanup, drop_orphans, drop_stale, manifest_keys
 from distlm.prepare.index import Source, load_index
 from distlm.prepare.keys import KEY_COLUMN, file_stats, with_keys
-from distlm.prepare.layout import MANIFEST_DIR, PENDING_DIR, STATE_FILE, SUMMARY_FILE, Output, pending_name
+from distlm.prepare.layout import MANIFEST_DIR, PENDING_DIR, STATE_FILE, SUMMARY_FILE, Output, is_part, pending_name
 from distlm.prepare.options import PrepareOptions
 from distlm.prepare.order import ORDERS
 from distlm.prepare.records import parquet_bytes
@@ -42,7 +42,7 @@ def check_state(out: Output, opts: PrepareOptions) -> None:
                 "pass overwrite=True (--overwrite) or choose another output")
         log.warning("prepare: %s differs in %s: deleting the previous run", out.uri, differs)
         for name in out.listdir():
-            if name.startswith("part-") or name in (SUMMARY_FILE, STATE_FILE):
+            if is_part(name) or name in (SUMMARY_FILE, STATE_FILE):
                 out.remove(name)
         for sub in (MANIFEST_DIR, PENDING_DIR):
             out.remove(sub)
@@ -101,10 +101,6 @@ def remote_plan(source: Source, output: str, opts: PrepareOptions) -> Dict[str, 
     process for an index table that is already here. Errors come back as raised."""
     if isinstance(source, pa.Table):
         return plan(source, output, opts)
-    import ray
+    from distlm.ray_local import run_task
 
-    from distlm.ray_local import unwrap_task_error
-
-    task = ray.remote(num_cpus=1, max_retries=2)(plan)
-    with unwrap_task_error():
-        return ray.get(task.remote(source, output, opts))
+    return run_task(plan, source, output, opts, num_cpus=1, max_retries=2)

@@ -5,20 +5,18 @@ from typing import Any, Dict, List, Mapping, Optional
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from distlm.data import image_column
-from distlm.prepare.layout import MANIFEST_DIR, SUMMARY_FILE, Output
+from distlm.prepare.layout import MANIFEST_DIR, SUMMARY_FILE, Output, is_part
 
 
 def shard_names(output: str, storage: Optional[Mapping[str, Any]] = None) -> List[str]:
     """``part-*.parquet`` names in ``output``, sorted."""
-    return [n for n in Output(output, storage, create=False).listdir() if n.startswith("part-") and n.endswith(".parquet")]
+    return [n for n in Output(output, storage, create=False).listdir() if is_part(n)]
 
 
 def read_shard(output: str, name: str, storage: Optional[Mapping[str, Any]] = None) -> pa.Table:
-    out = Output(output, storage, create=False)
-    return pq.read_table(pa.BufferReader(out.read(name)))
+    return Output(output, storage, create=False).read_table(name)
 
 
 def shard_images(table: pa.Table) -> np.ndarray:
@@ -31,8 +29,7 @@ def read_manifest(output: str, storage: Optional[Mapping[str, Any]] = None) -> L
     """Every manifest row of ``output`` as dicts sorted by id (fine for tests and reports;
     read ``_manifest/`` with ``pyarrow.dataset`` for millions of inputs)."""
     out = Output(output, storage, create=False)
-    tables = [pq.read_table(pa.BufferReader(out.read(f"{MANIFEST_DIR}/{n}")))
-              for n in out.listdir(MANIFEST_DIR) if n.endswith(".parquet")]
+    tables = [out.read_table(f"{MANIFEST_DIR}/{n}") for n in out.listdir(MANIFEST_DIR) if is_part(n)]
     if not tables:
         return []
     return pa.concat_tables(tables).sort_by([("id", "ascending")]).to_pylist()

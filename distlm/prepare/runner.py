@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from typing import Any, Dict, Optional
 
 import pyarrow as pa
 
-from distlm.data.fs import is_s3
+from distlm.data.fs import absolute
 from distlm.prepare.index import Source
 from distlm.prepare.layout import PENDING_DIR, SUMMARY_FILE, Output
 from distlm.prepare.lease import CacheLease
@@ -31,16 +30,14 @@ log = logging.getLogger("distlm.prepare")
 
 
 def absolute_source(source: Source) -> Source:
-    """A local folder or source path made absolute here, so a Ray worker (another
-    working directory, maybe another node with the same mount) finds it."""
+    """A local folder or a source spec's local path made absolute (:func:`absolute`)."""
     if isinstance(source, pa.Table):
         return source
     if isinstance(source, str):
-        return source if "://" in source else os.path.abspath(source)
+        return absolute(source)
     spec = dict(source)
-    path = str(spec.get("path", ""))
-    if path and "://" not in path:
-        spec["path"] = os.path.abspath(path)
+    if spec.get("path"):
+        spec["path"] = absolute(str(spec["path"]))
     return spec
 
 
@@ -71,9 +68,7 @@ def prepare(input: Source, output: str, *, options: Optional[PrepareOptions] = N
     if options is not None and kwargs:
         raise TypeError("pass either options= or keyword options, not both")
     opts = options or PrepareOptions.from_kwargs(**kwargs)
-    source = absolute_source(input)
-    if not is_s3(output) and "://" not in output:
-        output = os.path.abspath(output)
+    source, output = absolute_source(input), absolute(output)
     port = start_metrics_server(opts.metrics_port, setting="--metrics-port")
     try:
         out = Output(output, opts.storage)

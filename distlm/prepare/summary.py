@@ -6,7 +6,7 @@ from typing import Any, Dict
 import pyarrow as pa
 
 from distlm.prepare.compact import committed, read_manifests
-from distlm.prepare.layout import Output
+from distlm.prepare.layout import Output, is_part
 from distlm.prepare.records import OUTCOMES, manifest_counts
 
 _COLUMNS = ["outcome", "reason", "faces"]
@@ -24,16 +24,13 @@ def summarise(output: str, storage: Dict[str, Any], inputs: int) -> Dict[str, An
         raise RuntimeError(f"{out.uri}: manifest lists {manifest.num_rows} inputs, expected {inputs}")
     c = manifest_counts(manifest)
     outcomes = {o: c["outcomes"].get(o, 0) for o in OUTCOMES}
-    shards = sum(1 for n in out.listdir() if n.startswith("part-") and n.endswith(".parquet"))
+    shards = sum(1 for n in out.listdir() if is_part(n))
     return {"inputs": inputs, "shards": shards, "written": outcomes["ok"] + outcomes["multiple_faces"],
             "outcomes": outcomes, "reasons": c["reasons"], "faces_found": c["faces_found"]}
 
 
 def remote_summary(output: str, storage: Dict[str, Any], inputs: int) -> Dict[str, Any]:
     """:func:`summarise` in a Ray task (it reads every manifest part)."""
-    import ray
+    from distlm.ray_local import run_task
 
-    from distlm.ray_local import unwrap_task_error
-
-    with unwrap_task_error():
-        return ray.get(ray.remote(num_cpus=1)(summarise).remote(output, storage, inputs))
+    return run_task(summarise, output, storage, inputs, num_cpus=1)

@@ -12,9 +12,9 @@ import dataclasses
 import hashlib
 import json
 import logging
-import os
 from typing import Any, Dict
 
+from distlm.data.fs import absolute
 from distlm.data.sources import raw_sources, reader_spec, storage_options
 
 log = logging.getLogger("distlm.train")
@@ -23,8 +23,7 @@ CACHE_DIR = "crops"
 
 def cache_root(spec) -> str:
     """``data.cache``, else ``<run.storage_path>/crops`` (local paths made absolute)."""
-    root = spec.data.cache or f"{spec.run.storage_path.rstrip('/')}/{CACHE_DIR}"
-    return root if "://" in root else os.path.abspath(root)
+    return absolute(spec.data.cache or f"{spec.run.storage_path.rstrip('/')}/{CACHE_DIR}")
 
 
 def crop_options(spec):
@@ -62,8 +61,7 @@ def source_folder(spec, side: str, src) -> str:
     reader call and the crop settings (another setting, another folder)."""
     reader = reader_spec(spec, src, side)
     reader.pop("storage", None)
-    if "://" not in reader["path"]:
-        reader["path"] = os.path.abspath(reader["path"])
+    reader["path"] = absolute(reader["path"])
     crop = prepare_options(spec, resolve_pool=False).fingerprint()
     key = json.dumps({"source": reader, "crop": crop}, sort_keys=True, default=str)
     return f"{cache_root(spec).rstrip('/')}/{src.format}-{hashlib.sha256(key.encode()).hexdigest()[:12]}"

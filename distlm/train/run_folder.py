@@ -10,6 +10,8 @@ import json
 import os
 from typing import Optional
 
+from distlm.data.fs import absolute
+
 STOPPED_FILE = "stopped.json"
 
 
@@ -19,8 +21,7 @@ def run_name(spec) -> str:
 
 def storage_path(spec) -> str:
     """Absolute local path (Ray needs one) or the ``s3://`` URL as given."""
-    p = spec.run.storage_path
-    return p if "://" in p else os.path.abspath(p)
+    return absolute(spec.run.storage_path)
 
 
 def run_file(spec, name: str) -> str:

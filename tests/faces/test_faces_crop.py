@@ -5,7 +5,6 @@ import math
 
 import cv2
 import numpy as np
-
 import pytest
 
 from distlm.faces import (CHOOSERS, DETECTORS, MULTIPLE, NO_FACE, OK, CropOptions, Detection,

@@ -4,7 +4,6 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from PIL import Image
 
 from distlm.images import DecodeError, decode_image, decode_reduced
 from distlm.images import synthetic as syn
@@ -75,5 +74,6 @@ def test_alpha_and_16_bit_as_decode_image():
         out, scale = decode_reduced(data, "a.png", min_side=16)
         assert scale == 1.0
         np.testing.assert_array_equal(out, decode_image(data, "a.png"))
-    img = Image.fromarray(rgb).convert("RGBA")
-    assert img.mode == "RGBA"
+    white = decode_reduced(syn.png_alpha(rgb, alpha), "a.png", min_side=16, alpha="white")[0]
+    assert np.array_equal(white, decode_image(syn.png_alpha(rgb, alpha), "a.png", alpha="white"))
+    assert not np.array_equal(white, decode_image(syn.png_alpha(rgb, alpha), "a.png"))  # the mode reaches the decode

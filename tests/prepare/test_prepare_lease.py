@@ -14,7 +14,7 @@ import pytest
 
 from distlm.images import synthetic as syn
 from polling import wait_for
-from distlm.prepare.layout import MANIFEST_DIR, PENDING_DIR, STATE_FILE, Output
+from distlm.prepare.layout import MANIFEST_DIR, PENDING_DIR, Output
 from distlm.prepare.lease import LEASE_FILE, CacheLease
 
 
@@ -55,8 +55,13 @@ def test_a_lease_left_by_a_dead_process_here_is_taken_over_at_once(tmp_path):
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
     (tmp_path / LEASE_FILE).write_text(json.dumps({"token": "old", "host": socket.gethostname(), "pid": dead.pid}))
-    with CacheLease(out, ttl_s=10 ** 6) as lease:  # only the dead holder can let it through
-        assert json.loads((tmp_path / LEASE_FILE).read_text())["token"] == lease.record["token"]
+    lease = CacheLease(out, ttl_s=10 ** 6)  # only the dead holder can let it through
+    taker = threading.Thread(target=lease.acquire, daemon=True)
+    taker.start()
+    taker.join(timeout=60)  # a live-looking holder would keep it waiting: fail, not hang
+    assert not taker.is_alive(), "the lease of a dead process was not taken over"
+    assert json.loads((tmp_path / LEASE_FILE).read_text())["token"] == lease.record["token"]
+    lease.release()
     assert not (tmp_path / LEASE_FILE).exists()
 
 
