@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -33,6 +32,10 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests"))
+
+from processes import kill_session  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 AUS = (1, 2, 4, 5, 6, 9, 12, 17, 20, 25, 26, 43)
@@ -154,7 +157,7 @@ def resume(images: int) -> None:
         while len(list((killed / "_manifest").glob("*.parquet"))) < blocks // 2:
             assert proc.poll() is None, "the run ended before half way"
             time.sleep(0.2)
-        os.killpg(proc.pid, signal.SIGKILL)
+        kill_session(proc.pid)  # the driver and every Ray process it started (their session)
         proc.wait()
         done = len(list((killed / "_manifest").glob("*.parquet")))
         resumed_s, resumed = _run(src, killed)

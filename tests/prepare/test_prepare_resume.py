@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from distlm.images import synthetic as syn
+from processes import kill_session
 from distlm.prepare import prepare, read_manifest, read_shard, read_summary, shard_images, shard_names
 from distlm.prepare.layout import MANIFEST_DIR, SUMMARY_FILE, Output
 from distlm.prepare.lease import LEASE_FILE
@@ -87,13 +87,9 @@ def test_killed_midway_then_rerun_equals_clean_run(ray_local, noise_tree, tmp_pa
             assert proc.poll() is None, "prepare exited before committing a block"
             assert time.monotonic() < deadline, "no committed block within 240 s"
             time.sleep(0.05)
-        os.kill(proc.pid, signal.SIGKILL)
+    finally:  # the driver and the Ray processes it started: its session, until empty
+        kill_session(proc.pid)
         proc.wait(timeout=30)
-    finally:
-        try:  # the Ray processes that driver started, by its process group
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
     blocks = -(-N_IMAGES // SHARD)
     finished = len(list((killed / MANIFEST_DIR).glob("*.parquet")))
     assert 1 <= finished < blocks, f"{finished}/{blocks} blocks committed before the kill"
